@@ -1,0 +1,1 @@
+//! Miroir configuration schema, validation, topology and the routing functions.

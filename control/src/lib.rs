@@ -1,0 +1,1 @@
+//! The Miroir control plane library.

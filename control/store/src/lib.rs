@@ -1,0 +1,1 @@
+//! Miroir task and topology store: SQLite (default) and Redis backends.

@@ -1,0 +1,113 @@
+//! The abstract syntax tree of a Meilisearch filter expression.
+//!
+//! This is the contract between the parser (`super::parse`), the shard planner and the
+//! fake node's evaluator. Values stay strings, exactly as Meilisearch keeps them: whether
+//! `10` is a number or a string is decided when the filter is evaluated against a
+//! document, not when it is parsed.
+
+use std::fmt;
+
+/// A byte range in the original filter string, used for error messages and round trips.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Span {
+    /// Byte offset of the first character.
+    pub start: usize,
+    /// Byte offset one past the last character.
+    pub end: usize,
+}
+
+/// A field name or a value as written by the client, with quotes and escapes resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Token {
+    /// The text with surrounding quotes removed and `\"`/`\'` escapes resolved.
+    pub value: String,
+    /// Whether the client wrote the token between quotes.
+    pub quoted: bool,
+    /// Where the token stands in the original filter string.
+    pub span: Span,
+}
+
+impl Token {
+    /// A token that did not come from a parsed string (tests, generated filters).
+    pub fn bare(value: impl Into<String>) -> Self {
+        Token { value: value.into(), quoted: false, span: Span::default() }
+    }
+}
+
+/// A comparison operator between a field and one value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CompareOp {
+    Equal,
+    NotEqual,
+    GreaterThan,
+    GreaterThanOrEqual,
+    LowerThan,
+    LowerThanOrEqual,
+}
+
+/// Which vectors `_vectors EXISTS` / `_vectors.embedder EXISTS` asks about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VectorSelector {
+    /// Any vector of the embedder(s).
+    Any,
+    /// `.fragments.NAME`.
+    Fragment(Token),
+    /// `.documentTemplate`.
+    DocumentTemplate,
+    /// `.userProvided`.
+    UserProvided,
+    /// `.regenerate`.
+    Regenerate,
+}
+
+/// One node of a filter expression.
+///
+/// `NOT IN`, `NOT EXISTS`, `IS NOT NULL`, `IS NOT EMPTY`, `NOT CONTAINS` and
+/// `NOT STARTS WITH` are represented as [`Filter::Not`] around the positive form, as
+/// Meilisearch does.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Filter {
+    /// All of the children (`AND`, or the outer level of the array form).
+    And(Vec<Filter>),
+    /// Any of the children (`OR`, or an inner array of the array form).
+    Or(Vec<Filter>),
+    /// The negation of the child.
+    Not(Box<Filter>),
+    /// `field OP value`.
+    Compare { field: Token, op: CompareOp, value: Token },
+    /// `field from TO to` (both bounds inclusive).
+    Range { field: Token, from: Token, to: Token },
+    /// `field IN [v1, v2, ...]`.
+    In { field: Token, values: Vec<Token> },
+    /// `field EXISTS`.
+    Exists { field: Token },
+    /// `field IS NULL`.
+    IsNull { field: Token },
+    /// `field IS EMPTY`.
+    IsEmpty { field: Token },
+    /// `field CONTAINS value`.
+    Contains { field: Token, value: Token },
+    /// `field STARTS WITH value`.
+    StartsWith { field: Token, value: Token },
+    /// `_vectors EXISTS` or `_vectors.EMBEDDER[.selector] EXISTS`.
+    VectorExists { embedder: Option<Token>, selector: VectorSelector },
+    /// `_geoRadius(lat, lng, distance_in_meters[, resolution])`.
+    GeoRadius { lat: Token, lng: Token, radius: Token, resolution: Option<Token> },
+    /// `_geoBoundingBox([top_right_lat, top_right_lng], [bottom_left_lat, bottom_left_lng])`.
+    GeoBoundingBox { top_right: [Token; 2], bottom_left: [Token; 2] },
+    /// `_geoPolygon([lat, lng], [lat, lng], [lat, lng], ...)`.
+    GeoPolygon { points: Vec<[Token; 2]> },
+}
+
+impl fmt::Display for CompareOp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            CompareOp::Equal => "=",
+            CompareOp::NotEqual => "!=",
+            CompareOp::GreaterThan => ">",
+            CompareOp::GreaterThanOrEqual => ">=",
+            CompareOp::LowerThan => "<",
+            CompareOp::LowerThanOrEqual => "<=",
+        })
+    }
+}

@@ -1,0 +1,5 @@
+//! Meilisearch's filter expression language.
+
+pub mod ast;
+
+pub use ast::*;

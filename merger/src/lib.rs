@@ -1,0 +1,1 @@
+//! Merging of Meilisearch shard responses with simd-json.

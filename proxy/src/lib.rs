@@ -1,0 +1,1 @@
+//! The Miroir proxy library: everything the `miroir` binary serves.

@@ -1,0 +1,1 @@
+//! Miroir fleet harness, fake Meilisearch node and end-to-end suites.
