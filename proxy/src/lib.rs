@@ -1,1 +1,6 @@
 //! The Miroir proxy library: everything the `miroir` binary serves.
+
+pub mod documents;
+pub mod error;
+pub mod fanout;
+pub mod route;
