@@ -3,4 +3,6 @@
 pub mod documents;
 pub mod error;
 pub mod fanout;
+pub mod http;
 pub mod route;
+pub mod strip;
