@@ -34,7 +34,7 @@ pub struct ApiError {
     /// HTTP status.
     pub status: u16,
     /// The error code, Meilisearch's or one of Miroir's `miroir_*` codes.
-    pub code: &'static str,
+    pub code: String,
     /// The error type.
     pub error_type: ErrorType,
     /// The human-readable message.
@@ -45,20 +45,20 @@ impl ApiError {
     /// Build an error.
     pub fn new(
         status: u16,
-        code: &'static str,
+        code: impl Into<String>,
         error_type: ErrorType,
         message: impl Into<String>,
     ) -> Self {
         ApiError {
             status,
-            code,
+            code: code.into(),
             error_type,
             message: message.into(),
         }
     }
 
     /// A `400 invalid_request` error with the given code.
-    pub fn invalid(code: &'static str, message: impl Into<String>) -> Self {
+    pub fn invalid(code: impl Into<String>, message: impl Into<String>) -> Self {
         Self::new(400, code, ErrorType::InvalidRequest, message)
     }
 

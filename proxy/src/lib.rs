@@ -1,8 +1,11 @@
 //! The Miroir proxy library: everything the `miroir` binary serves.
 
+pub mod app;
 pub mod documents;
 pub mod error;
 pub mod fanout;
 pub mod http;
 pub mod route;
+pub mod runtime;
+pub mod service;
 pub mod strip;

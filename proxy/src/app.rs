@@ -1,0 +1,265 @@
+//! The application: turns one client request into one answer.
+//!
+//! [`App::handle`] classifies the request (see [`crate::route`]) and dispatches it to
+//! the handler of its serving mode. Handlers return a [`Response`] or ask the Pingora
+//! shell to relay the request to one node; they never touch a Pingora session.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use arc_swap::ArcSwap;
+use bytes::Bytes;
+use http::Method;
+use serde_json::{json, Value};
+
+use crate::error::{ApiError, ErrorType};
+use crate::fanout::{FanOut, NodeAddress, NodeRequest};
+use crate::http::{ClientRequest, Response};
+use crate::route::{classify, Route};
+use crate::runtime::Runtime;
+use crate::strip::Relayed;
+
+/// What to do with a request.
+#[derive(Debug)]
+pub enum Outcome {
+    /// Write this response.
+    Respond(Response),
+    /// Let Pingora proxy the request to one node.
+    Relay(Relay),
+}
+
+/// A request relayed to one node.
+#[derive(Debug, Clone)]
+pub struct Relay {
+    /// The node that answers.
+    pub node: NodeAddress,
+    /// Whether (and how) the body must be cleaned of Miroir's fields.
+    pub rewrite: Option<Relayed>,
+}
+
+/// Meilisearch's `payload_too_large` error for a body limit.
+pub fn payload_too_large(limit: usize) -> ApiError {
+    ApiError::new(
+        413,
+        "payload_too_large",
+        ErrorType::InvalidRequest,
+        format!(
+            "The provided payload reached the size limit. The maximum accepted payload size is {}.",
+            human_bytes(limit)
+        ),
+    )
+}
+
+/// Format a byte count the way Meilisearch prints its payload limit: binary units
+/// when the count is a multiple of 1024, decimal units otherwise.
+pub fn human_bytes(bytes: usize) -> String {
+    let (base, units): (f64, [&str; 6]) = if bytes % 1024 == 0 {
+        (1024.0, ["B", "KiB", "MiB", "GiB", "TiB", "PiB"])
+    } else {
+        (1000.0, ["B", "KB", "MB", "GB", "TB", "PB"])
+    };
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= base && unit < units.len() - 1 {
+        value /= base;
+        unit += 1;
+    }
+    // `f64`'s Display prints the shortest exact form: `100`, `1.536`.
+    format!("{value} {}", units[unit])
+}
+
+/// The application state shared by every request.
+pub struct App {
+    runtime: ArcSwap<Runtime>,
+    fanout: FanOut,
+}
+
+impl App {
+    /// Build the application around a first runtime.
+    pub fn new(runtime: Runtime) -> Self {
+        App {
+            runtime: ArcSwap::from_pointee(runtime),
+            fanout: FanOut::new(),
+        }
+    }
+
+    /// Swap in a new runtime (configuration reload). Requests already running keep the
+    /// snapshot they started with.
+    pub fn swap_runtime(&self, runtime: Runtime) {
+        self.runtime.store(Arc::new(runtime));
+    }
+
+    /// The current runtime snapshot.
+    pub fn runtime(&self) -> Arc<Runtime> {
+        self.runtime.load_full()
+    }
+
+    /// Largest accepted request body.
+    pub fn body_limit(&self) -> usize {
+        self.runtime.load().max_body_bytes
+    }
+
+    /// How long to wait for a connection to a node.
+    pub fn connect_timeout(&self) -> Duration {
+        self.runtime.load().limits.connect
+    }
+
+    /// How long a node may take to answer.
+    pub fn node_timeout(&self) -> Duration {
+        self.runtime.load().limits.per_node
+    }
+
+    /// Answer one request.
+    pub async fn handle(&self, request: ClientRequest) -> Outcome {
+        let runtime = self.runtime.load_full();
+        let route = classify(&request.method, &request.path);
+        match self.dispatch(&runtime, route, request).await {
+            Ok(outcome) => outcome,
+            Err(error) => Outcome::Respond(Response::from(error)),
+        }
+    }
+
+    async fn dispatch(
+        &self,
+        runtime: &Runtime,
+        route: Route,
+        request: ClientRequest,
+    ) -> Result<Outcome, ApiError> {
+        let respond = |response: Response| Ok(Outcome::Respond(response));
+        match route {
+            Route::Health => respond(Response::json(200, &json!({"status": "available"}))),
+            Route::Version => respond(self.version(runtime, &request).await?),
+            Route::NotFound => respond(Response {
+                status: 404,
+                headers: Vec::new(),
+                body: Bytes::new(),
+            }),
+            Route::MethodNotAllowed => respond(Response {
+                status: 405,
+                headers: Vec::new(),
+                body: Bytes::new(),
+            }),
+            Route::Unsupported { reason } => Err(ApiError::unsupported_route(reason)),
+            other => Err(ApiError::unsupported_route(&format!(
+                "`{} {}` is not served by this build of Miroir yet ({:?})",
+                request.method,
+                request.path,
+                other.serve()
+            ))),
+        }
+    }
+
+    /// Headers Miroir forwards from the client on subrequests: the client's
+    /// credentials, so that every node applies Meilisearch's own key rules.
+    fn forwarded_headers(request: &ClientRequest) -> Vec<(String, String)> {
+        request
+            .headers
+            .iter()
+            .filter(|(name, _)| name.eq_ignore_ascii_case("authorization"))
+            .cloned()
+            .collect()
+    }
+
+    /// `GET /version`: the lowest version among the nodes, so that clients never rely
+    /// on a feature one node lacks.
+    async fn version(
+        &self,
+        runtime: &Runtime,
+        request: &ClientRequest,
+    ) -> Result<Response, ApiError> {
+        let headers = Self::forwarded_headers(request);
+        let requests = runtime
+            .all_nodes()
+            .map(|node| {
+                let mut sub = NodeRequest::new(Method::GET, "/version");
+                sub.headers = headers.clone();
+                (node.clone(), sub)
+            })
+            .collect();
+        let answers = self.fanout.scatter(requests, runtime.limits).await;
+        let mut lowest: Option<(Vec<u64>, Value)> = None;
+        for (_, answer) in answers {
+            let Ok(response) = answer else { continue };
+            if !response.is_success() {
+                // An authentication error is the same on every node: pass it through.
+                return Err(node_error(&response));
+            }
+            let Ok(body) = serde_json::from_slice::<Value>(&response.body) else {
+                continue;
+            };
+            let Some(version) = body.get("pkgVersion").and_then(Value::as_str) else {
+                continue;
+            };
+            let key = parse_version(version);
+            if lowest.as_ref().is_none_or(|(current, _)| key < *current) {
+                lowest = Some((key, body));
+            }
+        }
+        match lowest {
+            Some((_, body)) => Ok(Response::json(200, &body)),
+            None => Err(ApiError::shard_unavailable(
+                "No node answered `GET /version`.",
+            )),
+        }
+    }
+}
+
+/// Order versions like `1.50.0` and `1.9.1-rc.1` numerically.
+fn parse_version(version: &str) -> Vec<u64> {
+    version
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|part| !part.is_empty())
+        .map(|part| part.parse().unwrap_or(0))
+        .collect()
+}
+
+/// Turn a node's error answer into the error Miroir sends: the node's own body when it
+/// is a Meilisearch error, an internal error otherwise.
+pub fn node_error(response: &crate::fanout::NodeResponse) -> ApiError {
+    let parsed: Option<Value> = serde_json::from_slice(&response.body).ok();
+    let field = |name: &str| {
+        parsed
+            .as_ref()
+            .and_then(|v| v.get(name))
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    };
+    match (field("message"), field("code"), field("type")) {
+        (Some(message), Some(code), Some(kind)) => {
+            let error_type = match kind.as_str() {
+                "auth" => ErrorType::Auth,
+                "internal" => ErrorType::Internal,
+                "system" => ErrorType::System,
+                _ => ErrorType::InvalidRequest,
+            };
+            ApiError::new(response.status, code, error_type, message)
+        }
+        _ => ApiError::internal(format!(
+            "A node answered with status {} and an unexpected body.",
+            response.status
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payload_limit_is_printed_like_meilisearch() {
+        assert_eq!(human_bytes(104_857_600), "100 MiB");
+        assert_eq!(human_bytes(1_000_000), "1 MB");
+        assert_eq!(human_bytes(1536), "1.536 KB");
+        assert_eq!(human_bytes(10_240), "10 KiB");
+        assert_eq!(
+            payload_too_large(104_857_600).message,
+            "The provided payload reached the size limit. The maximum accepted payload size is 100 MiB."
+        );
+    }
+
+    #[test]
+    fn versions_compare_numerically() {
+        assert!(parse_version("1.9.1") < parse_version("1.50.0"));
+        assert!(parse_version("1.50.0") == parse_version("1.50.0"));
+    }
+}
