@@ -5,6 +5,7 @@ pub mod documents;
 pub mod error;
 pub mod fanout;
 pub mod http;
+pub mod quorum;
 pub mod route;
 pub mod runtime;
 pub mod service;
