@@ -1,5 +1,6 @@
 //! The Miroir proxy library: everything the `miroir` binary serves.
 
+pub mod aggregate;
 pub mod app;
 pub mod documents;
 pub mod error;
