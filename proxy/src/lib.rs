@@ -9,5 +9,6 @@ pub mod http;
 pub mod quorum;
 pub mod route;
 pub mod runtime;
+pub mod search_plan;
 pub mod service;
 pub mod strip;
