@@ -10,6 +10,22 @@
 
 use serde_json::{Map, Value};
 
+mod browse;
+mod fields;
+mod filter;
+mod geo;
+mod locales;
+mod settings;
+mod sort;
+mod wire;
+
+pub use browse::browse;
+pub use fields::{field_distribution, flatten, leaves_at, project, values_at};
+pub use filter::{
+    compile_filter, compile_filter_with_contains, matches, CompiledFilter, FilterContext,
+};
+pub use settings::{apply_settings_patch, default_settings, DEFAULT_RANKING_RULES};
+
 /// A document as stored: a JSON object.
 pub type Document = Map<String, Value>;
 
