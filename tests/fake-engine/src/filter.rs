@@ -110,27 +110,28 @@ fn compile(
             return Err(invalid("feature_not_enabled", message));
         }
     }
+    if uses_foreign(&parsed) {
+        return Err(invalid(
+            "feature_not_enabled",
+            "Using `_foreign` in a filter requires enabling the `foreign_keys` experimental feature. \
+             See https://github.com/orgs/meilisearch/discussions/873",
+        ));
+    }
     check_filterable(&parsed, filter, &index, ctx)?;
     Ok(Some(CompiledFilter::new(parsed)))
 }
 
 fn parse(filter: &Value, ctx: FilterContext) -> Result<Option<Filter>, MeiliError> {
-    // TEMPORARY until `miroir_filters::filter::parse_json` lands: only the empty
-    // filters are understood; anything else is reported as an internal error rather
-    // than silently ignored.
+    miroir_filters::filter::parse_json(filter)
+        .map_err(|err| invalid(ctx.error_code(), err.to_string()))
+}
+
+fn uses_foreign(filter: &Filter) -> bool {
     match filter {
-        Value::Null => Ok(None),
-        Value::String(s) if s.trim().is_empty() => Ok(None),
-        Value::Array(items) if items.is_empty() => Ok(None),
-        _ => Err(MeiliError::new(
-            500,
-            "internal",
-            "internal",
-            format!(
-                "the fake node cannot parse filters yet ({} context)",
-                ctx.error_code()
-            ),
-        )),
+        Filter::And(children) | Filter::Or(children) => children.iter().any(uses_foreign),
+        Filter::Not(child) => uses_foreign(child),
+        Filter::Foreign { .. } => true,
+        _ => false,
     }
 }
 
@@ -174,18 +175,17 @@ pub(crate) fn filter_features(index: &IndexContext<'_>, field: &str) -> Option<F
     let rules = index.settings.get("filterableAttributes")?.as_array()?;
     for rule in rules {
         match rule {
-            Value::String(name) => {
+            Value::String(name)
                 if name == field
                     || field
                         .strip_prefix(name.as_str())
-                        .is_some_and(|r| r.starts_with('.'))
-                {
-                    return Some(FilterFeatures {
-                        facet_search: true,
-                        equality: true,
-                        comparison: true,
-                    });
-                }
+                        .is_some_and(|r| r.starts_with('.')) =>
+            {
+                return Some(FilterFeatures {
+                    facet_search: true,
+                    equality: true,
+                    comparison: true,
+                });
             }
             Value::Object(rule) => {
                 let patterns = rule.get("attributePatterns").and_then(Value::as_array);
@@ -274,7 +274,7 @@ fn fields_of(filter: &Filter, out: &mut Vec<Token>) {
         Filter::GeoRadius { .. } | Filter::GeoBoundingBox { .. } | Filter::GeoPolygon { .. } => {
             out.push(Token::bare("_geo"))
         }
-        Filter::VectorExists { .. } => {}
+        Filter::VectorExists { .. } | Filter::Foreign { .. } => {}
     }
 }
 
@@ -316,7 +316,7 @@ pub(crate) fn check_filterable(
                 .spans
                 .iter()
                 .find(|(token, _)| *token == bad.value)
-                .map(|(_, span)| (span.clone(), serialized.text.clone()))
+                .map(|(_, span)| (*span, serialized.text.clone()))
         }
         FilterContext::Documents | FilterContext::DeleteDocuments => source_span(&bad, source),
     };
@@ -431,7 +431,8 @@ impl Serialized {
             Filter::VectorExists { .. }
             | Filter::GeoRadius { .. }
             | Filter::GeoBoundingBox { .. }
-            | Filter::GeoPolygon { .. } => {
+            | Filter::GeoPolygon { .. }
+            | Filter::Foreign { .. } => {
                 self.text.push_str("_geo");
             }
         }
@@ -556,6 +557,8 @@ pub(crate) fn eval(doc: &Document, filter: &Filter) -> bool {
         Filter::VectorExists { embedder, selector } => {
             vector_exists(doc, embedder.as_ref(), selector)
         }
+        // Rejected by `compile`: foreign keys are an experimental feature that is off.
+        Filter::Foreign { .. } => false,
         Filter::GeoRadius {
             lat, lng, radius, ..
         } => {

@@ -11,19 +11,25 @@
 use serde_json::{Map, Value};
 
 mod browse;
+mod facets;
 mod fields;
 mod filter;
+mod format;
 mod geo;
 mod locales;
+mod search;
 mod settings;
 mod sort;
+mod text;
 mod wire;
 
 pub use browse::browse;
+pub use facets::facet_search;
 pub use fields::{field_distribution, flatten, leaves_at, project, values_at};
 pub use filter::{
     compile_filter, compile_filter_with_contains, matches, CompiledFilter, FilterContext,
 };
+pub use search::search;
 pub use settings::{apply_settings_patch, default_settings, DEFAULT_RANKING_RULES};
 
 /// A document as stored: a JSON object.

@@ -181,7 +181,7 @@ pub(crate) fn damerau_levenshtein(a: &str, b: &str) -> usize {
 }
 
 /// The body must be a JSON object; Meilisearch answers `bad_request` otherwise.
-pub(crate) fn body_object<'v>(body: &'v Value) -> Result<&'v Map<String, Value>, MeiliError> {
+pub(crate) fn body_object(body: &Value) -> Result<&Map<String, Value>, MeiliError> {
     body.as_object()
         .ok_or_else(|| wrong_type("bad_request", "", "an object", body))
 }
