@@ -8,6 +8,23 @@
 //! - [`topology`]: replica groups, owners, write targets and covering sets.
 //!
 //! No I/O beyond reading the file and the environment; no Pingora types.
+//!
+//! ```
+//! use miroir_conf::routing::{primary_key_string, shard_for_pk};
+//!
+//! let config = miroir_conf::load_str(
+//!     "nodes:\n  - { id: n1, url: \"http://127.0.0.1:7701\", group: a }\n  - { id: n2, url: \"http://127.0.0.1:7702\", group: a }\n",
+//! )
+//! .expect("a valid configuration");
+//! let id = serde_json::json!(42);
+//! let pk = primary_key_string(&id).expect("a valid document id");
+//! let shard = shard_for_pk(&pk, config.default_shards);
+//! let owners = config.topology.owners(shard, "a").expect("group a exists");
+//! assert_eq!(owners.len(), config.replication_factor());
+//!
+//! let errors = miroir_conf::load_str("shards: 0\n").expect_err("no nodes, bad shards");
+//! assert_eq!(errors.errors().len(), 2);
+//! ```
 
 pub mod duration;
 pub mod error;

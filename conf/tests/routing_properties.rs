@@ -56,7 +56,8 @@ proptest! {
     ) {
         let mut ids: Vec<String> = ids.into_iter().collect();
         let new_node = ids.pop().expect("at least 3 ids");
-        let other = vec!["other-1".to_owned(), "other-2".to_owned(), "other-3".to_owned()];
+        // Upper case: the generated ids are lower case, so the groups never share an id.
+        let other = vec!["OTHER-1".to_owned(), "OTHER-2".to_owned(), "OTHER-3".to_owned()];
         let before = Topology::new(vec![group("a", &ids), group("b", &other)], rf).expect("valid");
         let mut grown_ids = ids.clone();
         grown_ids.push(new_node.clone());
