@@ -2,3 +2,4 @@
 //! request validation and Meilisearch-shaped errors. No I/O, no Pingora types.
 
 pub mod filter;
+pub mod planner;

@@ -30,7 +30,11 @@ pub struct Token {
 impl Token {
     /// A token that did not come from a parsed string (tests, generated filters).
     pub fn bare(value: impl Into<String>) -> Self {
-        Token { value: value.into(), quoted: false, span: Span::default() }
+        Token {
+            value: value.into(),
+            quoted: false,
+            span: Span::default(),
+        }
     }
 }
 
@@ -74,9 +78,17 @@ pub enum Filter {
     /// The negation of the child.
     Not(Box<Filter>),
     /// `field OP value`.
-    Compare { field: Token, op: CompareOp, value: Token },
+    Compare {
+        field: Token,
+        op: CompareOp,
+        value: Token,
+    },
     /// `field from TO to` (both bounds inclusive).
-    Range { field: Token, from: Token, to: Token },
+    Range {
+        field: Token,
+        from: Token,
+        to: Token,
+    },
     /// `field IN [v1, v2, ...]`.
     In { field: Token, values: Vec<Token> },
     /// `field EXISTS`.
@@ -90,13 +102,29 @@ pub enum Filter {
     /// `field STARTS WITH value`.
     StartsWith { field: Token, value: Token },
     /// `_vectors EXISTS` or `_vectors.EMBEDDER[.selector] EXISTS`.
-    VectorExists { embedder: Option<Token>, selector: VectorSelector },
+    VectorExists {
+        embedder: Option<Token>,
+        selector: VectorSelector,
+    },
     /// `_geoRadius(lat, lng, distance_in_meters[, resolution])`.
-    GeoRadius { lat: Token, lng: Token, radius: Token, resolution: Option<Token> },
+    GeoRadius {
+        lat: Token,
+        lng: Token,
+        radius: Token,
+        resolution: Option<Token>,
+    },
     /// `_geoBoundingBox([top_right_lat, top_right_lng], [bottom_left_lat, bottom_left_lng])`.
-    GeoBoundingBox { top_right: [Token; 2], bottom_left: [Token; 2] },
+    GeoBoundingBox {
+        top_right: [Token; 2],
+        bottom_left: [Token; 2],
+    },
     /// `_geoPolygon([lat, lng], [lat, lng], [lat, lng], ...)`.
     GeoPolygon { points: Vec<[Token; 2]> },
+    /// `_foreign(field, filter)`: documents whose `field` references a document of the
+    /// foreign index matching `filter` (Meilisearch's experimental foreign keys). The
+    /// parser accepts it as Meilisearch 1.50 does; a sharded fleet cannot answer it
+    /// faithfully, so callers are expected to reject it.
+    Foreign { field: Token, filter: Box<Filter> },
 }
 
 impl fmt::Display for CompareOp {
