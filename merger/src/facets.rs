@@ -56,10 +56,21 @@ impl FacetSettings {
     }
 }
 
-/// Summed counts of one facet.
+/// Summed counts of one facet, keyed by the normalized (lower-cased) value as milli keys
+/// them; the spelling shown is the one of the first response that had the value.
 #[derive(Default)]
 struct Counts {
-    values: HashMap<String, u64>,
+    values: HashMap<String, (String, u64)>,
+}
+
+impl Counts {
+    fn add(&mut self, value: &str, count: u64) {
+        let e = self
+            .values
+            .entry(value.to_lowercase())
+            .or_insert_with(|| (value.to_string(), 0));
+        e.1 += count;
+    }
 }
 
 /// Accumulates `facetDistribution` and `facetStats` over responses.
@@ -108,7 +119,7 @@ impl FacetAccumulator {
                 let count = count
                     .as_u64()
                     .ok_or(MergeError::Missing { response, field })?;
-                *counts.values.entry(value.to_string()).or_insert(0) += count;
+                counts.add(value, count);
             }
         }
         Ok(())
@@ -236,13 +247,13 @@ fn value_key(v: &str) -> ValueKey {
 }
 
 /// Orders and truncates one facet's merged values.
-pub(crate) fn order_values(
-    values: &HashMap<String, u64>,
+fn order_values(
+    values: &HashMap<String, (String, u64)>,
     order: FacetOrder,
     max: usize,
 ) -> Vec<(&str, u64)> {
     let mut v: Vec<(ValueKey, &str, u64)> = values
-        .iter()
+        .values()
         .map(|(k, c)| (value_key(k), k.as_str(), *c))
         .collect();
     let group = |k: &ValueKey| matches!(k, ValueKey::Text(_)) as u8;
@@ -289,7 +300,7 @@ pub fn merge_facet_search(
         .first()
         .ok_or(MergeError::Request("no responses to merge"))?;
     let mut parser = Parser::new();
-    let mut counts: HashMap<String, u64> = HashMap::new();
+    let mut counts = Counts::default();
     let mut time = 0u64;
     let mut facet_query: Option<std::ops::Range<usize>> = None;
     for (i, body) in responses.iter().enumerate() {
@@ -312,10 +323,14 @@ pub fn merge_facet_search(
             let (Some(value), Some(count)) = (value, count) else {
                 return Err(MergeError::Missing { response: i, field });
             };
-            *counts.entry(value.to_string()).or_insert(0) += count;
+            counts.add(value, count);
         }
     }
-    let mut hits: Vec<(&str, u64)> = counts.iter().map(|(k, c)| (k.as_str(), *c)).collect();
+    let mut hits: Vec<(&str, u64)> = counts
+        .values
+        .values()
+        .map(|(k, c)| (k.as_str(), *c))
+        .collect();
     match req.order {
         FacetOrder::Alpha => hits.sort_by(|a, b| {
             a.0.to_lowercase()
@@ -356,8 +371,12 @@ pub fn merge_facet_search(
 mod tests {
     use super::*;
 
-    fn counts(pairs: &[(&str, u64)]) -> HashMap<String, u64> {
-        pairs.iter().map(|(k, c)| (k.to_string(), *c)).collect()
+    fn counts(pairs: &[(&str, u64)]) -> HashMap<String, (String, u64)> {
+        let mut c = Counts::default();
+        for (k, n) in pairs {
+            c.add(k, *n);
+        }
+        c.values
     }
 
     #[test]
@@ -376,6 +395,12 @@ mod tests {
             order_values(&c, FacetOrder::Count, 10),
             vec![("b", 5), ("c", 2), ("a", 2)]
         );
+    }
+
+    #[test]
+    fn values_differing_only_in_case_are_one_value_spelled_as_first_seen() {
+        let c = counts(&[("Drama", 2), ("drama", 3)]);
+        assert_eq!(order_values(&c, FacetOrder::Alpha, 10), vec![("Drama", 5)]);
     }
 
     #[test]

@@ -1,0 +1,207 @@
+//! Golden tests against real Meilisearch 1.50 responses (captured by
+//! `tests/golden/capture.py` from one node: the corpus whole in one index and split in
+//! three shard indexes). Merging the three shard responses must give the single index's
+//! response, ignoring `processingTimeMs`, `requestUid` and the order of tied hits.
+
+use std::path::PathBuf;
+
+use miroir_merger::{
+    merge_documents, merge_facet_search, merge_index_stats, merge_search, FacetOrder,
+    FacetSearchRequest, Pagination, SearchRequest,
+};
+use serde_json::Value;
+
+fn dir(case: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(case)
+}
+
+fn read(case: &str, file: &str) -> Vec<u8> {
+    std::fs::read(dir(case).join(file)).expect("golden file exists")
+}
+
+fn shards(case: &str) -> Vec<Vec<u8>> {
+    (0..3)
+        .map(|s| read(case, &format!("shard{s}.json")))
+        .collect()
+}
+
+fn request(case: &str) -> SearchRequest {
+    let r: Value = serde_json::from_slice(&read(case, "request.json")).expect("json");
+    let n = |k: &str, d: u64| r.get(k).and_then(Value::as_u64).unwrap_or(d) as usize;
+    let pagination = if r.get("page").is_some() || r.get("hitsPerPage").is_some() {
+        Pagination::Page {
+            page: n("page", 1),
+            hits_per_page: n("hitsPerPage", 20),
+        }
+    } else {
+        Pagination::OffsetLimit {
+            offset: n("offset", 0),
+            limit: n("limit", 20),
+        }
+    };
+    let flag = |k: &str| r.get(k).and_then(Value::as_bool).unwrap_or(false);
+    let mut req = SearchRequest::offset_limit(0, 0);
+    req.pagination = pagination;
+    req.show_ranking_score = flag("showRankingScore");
+    req.show_ranking_score_details = flag("showRankingScoreDetails");
+    req
+}
+
+fn keys(v: &Value) -> Vec<String> {
+    v.as_object().expect("object").keys().cloned().collect()
+}
+
+/// The ranking identity of a hit: equal keys are ties a node may order either way.
+fn tie_key(hit: &Value, shard_hits: &[Value]) -> String {
+    let id = &hit["id"];
+    let full = shard_hits
+        .iter()
+        .find(|h| &h["id"] == id)
+        .expect("hit comes from a shard");
+    format!("{}|{}", full["_rankingScore"], full["_rankingScoreDetails"])
+}
+
+fn assert_search_case(case: &str) {
+    let single: Value = serde_json::from_slice(&read(case, "single.json")).expect("json");
+    let owned = shards(case);
+    let bodies: Vec<&[u8]> = owned.iter().map(Vec::as_slice).collect();
+    let merged_bytes = merge_search(&bodies, &request(case)).expect("merge");
+    let merged: Value = serde_json::from_slice(&merged_bytes).expect("merged JSON is valid");
+    let shard_hits: Vec<Value> = owned
+        .iter()
+        .flat_map(|b| {
+            let v: Value = serde_json::from_slice(b).expect("json");
+            v["hits"].as_array().expect("hits").clone()
+        })
+        .collect();
+
+    let mut expected_keys = keys(&single);
+    expected_keys.retain(|k| k != "requestUid");
+    assert_eq!(keys(&merged), expected_keys, "{case}: member order");
+    for k in expected_keys
+        .iter()
+        .filter(|k| *k != "hits" && *k != "processingTimeMs")
+    {
+        assert_eq!(merged[k], single[k], "{case}: `{k}`");
+    }
+    let m = merged["hits"].as_array().expect("hits");
+    let s = single["hits"].as_array().expect("hits");
+    assert_eq!(m.len(), s.len(), "{case}: hit count");
+    for (i, (a, b)) in m.iter().zip(s).enumerate() {
+        assert_eq!(
+            tie_key(a, &shard_hits),
+            tie_key(b, &shard_hits),
+            "{case}: rank at {i}"
+        );
+    }
+    for a in m {
+        if let Some(b) = s.iter().find(|b| b["id"] == a["id"]) {
+            assert_eq!(keys(a), keys(b), "{case}: members of hit {}", a["id"]);
+        }
+    }
+    // Apart from tie order, the same hits with the same bytes.
+    let mut ms: Vec<String> = m.iter().map(Value::to_string).collect();
+    let mut ss: Vec<String> = s.iter().map(Value::to_string).collect();
+    let boundary: Vec<String> = [m.first(), m.last()]
+        .into_iter()
+        .flatten()
+        .map(|h| tie_key(h, &shard_hits))
+        .collect();
+    // Tie groups cut by the window's edges may legitimately hold other documents.
+    let inner = |h: &String| {
+        let v: Value = serde_json::from_str(h).expect("json");
+        !boundary.contains(&tie_key(&v, &shard_hits))
+    };
+    ms.retain(inner);
+    ss.retain(inner);
+    ms.sort();
+    ss.sort();
+    assert_eq!(ms, ss, "{case}: hits");
+}
+
+#[test]
+fn relevance_with_facets_merges_like_one_node() {
+    assert_search_case("relevance_facets");
+}
+
+#[test]
+fn ascending_sort_over_mixed_numbers_strings_and_missing_merges_like_one_node() {
+    assert_search_case("sort_year_asc_mixed");
+}
+
+#[test]
+fn descending_sort_then_relevance_merges_like_one_node() {
+    assert_search_case("sort_then_relevance_desc");
+}
+
+#[test]
+fn page_mode_totals_and_window_match_one_node() {
+    assert_search_case("page_mode");
+}
+
+#[test]
+fn scores_the_client_did_not_ask_for_are_removed() {
+    assert_search_case("scores_hidden_from_client");
+}
+
+#[test]
+fn facet_search_merges_like_one_node() {
+    let single: Value = serde_json::from_slice(&read("facet_search", "single.json")).expect("json");
+    let owned = shards("facet_search");
+    let bodies: Vec<&[u8]> = owned.iter().map(Vec::as_slice).collect();
+    let req = FacetSearchRequest {
+        order: FacetOrder::Alpha,
+        max_values_per_facet: 100,
+    };
+    let mut merged: Value =
+        serde_json::from_slice(&merge_facet_search(&bodies, &req).expect("merge")).expect("json");
+    merged["processingTimeMs"] = single["processingTimeMs"].clone();
+    assert_eq!(merged, single);
+}
+
+#[test]
+fn index_stats_count_documents_and_fields_like_one_node() {
+    let single: Value = serde_json::from_slice(&read("index_stats", "single.json")).expect("json");
+    let owned = shards("index_stats");
+    let bodies: Vec<&[u8]> = owned.iter().map(Vec::as_slice).collect();
+    let merged: Value =
+        serde_json::from_slice(&merge_index_stats(&bodies).expect("merge")).expect("json");
+    assert_eq!(keys(&merged), keys(&single));
+    for k in [
+        "numberOfDocuments",
+        "isIndexing",
+        "numberOfEmbeddings",
+        "fieldDistribution",
+    ] {
+        assert_eq!(merged[k], single[k], "`{k}`");
+    }
+}
+
+#[test]
+fn documents_listing_has_the_single_shape_and_total() {
+    let single: Value = serde_json::from_slice(&read("documents", "single.json")).expect("json");
+    let owned = shards("documents");
+    let bodies: Vec<&[u8]> = owned.iter().map(Vec::as_slice).collect();
+    let merged: Value =
+        serde_json::from_slice(&merge_documents(&bodies, 15, 10).expect("merge")).expect("json");
+    assert_eq!(keys(&merged), keys(&single));
+    for k in ["offset", "limit", "total"] {
+        assert_eq!(merged[k], single[k], "`{k}`");
+    }
+    // Response-major order: shard 0 holds ids 0, 3, ..., 57 (20 documents), so the
+    // window [15, 25) is its last five, then shard 1's first five.
+    let ids: Vec<u64> = merged["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .map(|d| d["id"].as_u64().expect("id"))
+        .collect();
+    assert_eq!(ids, vec![45, 48, 51, 54, 57, 1, 4, 7, 10, 13]);
+    assert!(merged["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .all(|d| keys(d) == ["id", "title"]));
+}
