@@ -134,3 +134,229 @@ fn case_variants(lowercase: &str) -> Vec<String> {
     }
     variants
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::hash_map::DefaultHasher;
+    use std::hash::{Hash, Hasher};
+
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::filter::parse;
+
+    fn plan(filter: &str) -> Option<BTreeSet<String>> {
+        let filter = parse(filter)
+            .expect("valid filter")
+            .expect("non-empty filter");
+        pk_restriction(&filter, "id")
+    }
+
+    fn keys(keys: &[&str]) -> Option<BTreeSet<String>> {
+        Some(keys.iter().map(|key| key.to_string()).collect())
+    }
+
+    #[test]
+    fn equality_on_a_numeric_key_restricts_to_that_key() {
+        assert_eq!(plan("id = 42"), keys(&["42"]));
+    }
+
+    #[test]
+    fn a_quoted_number_is_the_same_key_as_the_bare_number() {
+        assert_eq!(plan("id = \"42\""), plan("id = 42"));
+    }
+
+    #[test]
+    fn numeric_spellings_of_an_integer_include_the_integer_key() {
+        assert_eq!(plan("id = 1.0"), keys(&["1"]));
+        assert_eq!(plan("id = 01"), keys(&["01", "1"]));
+        assert_eq!(plan("id = 1e3"), keys(&["1000", "1E3", "1e3"]));
+    }
+
+    #[test]
+    fn a_value_with_letters_matches_every_case_spelling() {
+        assert_eq!(plan("id = ab"), keys(&["AB", "Ab", "aB", "ab"]));
+        assert_eq!(plan("id = 'a-1'"), keys(&["A-1", "a-1"]));
+    }
+
+    #[test]
+    fn surrounding_whitespace_is_ignored_like_meilisearch_does() {
+        assert_eq!(plan("id = ' 7 '"), keys(&["7"]));
+    }
+
+    #[test]
+    fn values_that_are_no_valid_document_id_restrict_to_nothing() {
+        assert_eq!(plan("id = 'a b'"), keys(&[]));
+        assert_eq!(plan("id = 2.5"), keys(&[]));
+    }
+
+    #[test]
+    fn too_many_case_spellings_fan_out() {
+        assert_eq!(plan("id = abcdefg"), None);
+    }
+
+    #[test]
+    fn non_ascii_values_fan_out() {
+        assert_eq!(plan("id = Ａbc"), None);
+    }
+
+    #[test]
+    fn integers_beyond_exact_floats_fan_out() {
+        assert_eq!(plan("id = 9007199254740993"), None);
+    }
+
+    #[test]
+    fn in_restricts_to_the_union_of_its_values() {
+        assert_eq!(plan("id IN [1, 2, 3]"), keys(&["1", "2", "3"]));
+        assert_eq!(plan("id IN []"), keys(&[]));
+    }
+
+    #[test]
+    fn and_intersects_the_conjuncts_that_restrict() {
+        assert_eq!(plan("id IN [1, 2] AND id IN [2, 3]"), keys(&["2"]));
+        assert_eq!(plan("genre = horror AND id = 7"), keys(&["7"]));
+    }
+
+    #[test]
+    fn and_without_a_restricting_conjunct_fans_out() {
+        assert_eq!(plan("genre = horror AND year > 2000"), None);
+    }
+
+    #[test]
+    fn or_restricts_only_when_every_branch_does() {
+        assert_eq!(plan("id = 1 OR id IN [2, 3]"), keys(&["1", "2", "3"]));
+        assert_eq!(plan("id = 1 OR genre = horror"), None);
+    }
+
+    #[test]
+    fn negations_and_other_operators_fan_out() {
+        assert_eq!(plan("NOT id = 1"), None);
+        assert_eq!(plan("id NOT IN [1]"), None);
+        assert_eq!(plan("id != 1"), None);
+        assert_eq!(plan("id > 1"), None);
+        assert_eq!(plan("id 1 TO 3"), None);
+        assert_eq!(plan("id EXISTS"), None);
+    }
+
+    #[test]
+    fn other_fields_named_like_the_key_do_not_restrict() {
+        assert_eq!(plan("ID = 1"), None);
+        assert_eq!(plan("id.x = 1"), None);
+    }
+
+    #[test]
+    fn restrictions_beyond_the_key_limit_fan_out() {
+        let values: Vec<String> = (0..=MAX_RESTRICTED_KEYS).map(|n| n.to_string()).collect();
+        assert_eq!(plan(&format!("id IN [{}]", values.join(", "))), None);
+    }
+
+    // ----- soundness against a model of Meilisearch's matching ---------------------------
+
+    /// A document's primary key as stored: a JSON integer or a JSON string.
+    #[derive(Debug, Clone)]
+    enum Pk {
+        Int(i64),
+        Str(String),
+    }
+
+    impl Pk {
+        fn key(&self) -> String {
+            match self {
+                Pk::Int(n) => n.to_string(),
+                Pk::Str(s) => s.clone(),
+            }
+        }
+    }
+
+    /// Meilisearch's `id = value` for ASCII values: normalised string equality, or
+    /// numeric equality with an integer id.
+    fn pk_equals(pk: &Pk, value: &str) -> bool {
+        let normalized = value.trim().to_lowercase();
+        let number = value.parse::<f64>().ok().filter(|n| n.is_finite());
+        match pk {
+            Pk::Int(n) => number == Some(*n as f64) || normalized == n.to_string(),
+            Pk::Str(s) => normalized == s.to_lowercase(),
+        }
+    }
+
+    /// Evaluates `filter` on a document with key `pk`; conditions the model does not
+    /// know get an arbitrary (seeded) truth value, so soundness must hold for all of them.
+    fn matches(filter: &Filter, pk: &Pk, seed: u64) -> bool {
+        match filter {
+            Filter::And(children) => children.iter().all(|child| matches(child, pk, seed)),
+            Filter::Or(children) => children.iter().any(|child| matches(child, pk, seed)),
+            Filter::Not(child) => !matches(child, pk, seed),
+            Filter::Compare {
+                field,
+                op: CompareOp::Equal,
+                value,
+            } if field.value == "id" => pk_equals(pk, &value.value),
+            Filter::In { field, values } if field.value == "id" => {
+                values.iter().any(|value| pk_equals(pk, &value.value))
+            }
+            other => {
+                let mut hasher = DefaultHasher::new();
+                (seed, other.to_string(), pk.key()).hash(&mut hasher);
+                hasher.finish() % 2 == 0
+            }
+        }
+    }
+
+    fn pk() -> impl Strategy<Value = Pk> {
+        prop_oneof![
+            (-3i64..1005).prop_map(Pk::Int),
+            prop::sample::select(vec![
+                "abc", "ABC", "aBc", "1", "01", "7", "1e3", "1E3", "a-b_c", "A-B_C", "x"
+            ])
+            .prop_map(|s| Pk::Str(s.to_string())),
+        ]
+    }
+
+    fn leaf() -> impl Strategy<Value = String> {
+        let value = prop::sample::select(vec![
+            "1", "01", "1.0", "-0", "7", "abc", "ABC", "a-b_c", "' 7 '", "1e3", "1000", "x",
+            "'x y'", "2.5",
+        ]);
+        prop_oneof![
+            value.clone().prop_map(|v| format!("id = {v}")),
+            prop::collection::vec(value.clone(), 0..4)
+                .prop_map(|vs| format!("id IN [{}]", vs.join(", "))),
+            value.clone().prop_map(|v| format!("id > {v}")),
+            value.clone().prop_map(|v| format!("id != {v}")),
+            value.prop_map(|v| format!("genre = {v}")),
+        ]
+    }
+
+    fn filter_text() -> impl Strategy<Value = String> {
+        leaf().prop_recursive(3, 16, 3, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 2..4)
+                    .prop_map(|c| format!("({})", c.join(" AND "))),
+                prop::collection::vec(inner.clone(), 2..4)
+                    .prop_map(|c| format!("({})", c.join(" OR "))),
+                inner.prop_map(|c| format!("NOT ({c})")),
+            ]
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn no_document_outside_the_restriction_matches(
+            text in filter_text(),
+            pks in prop::collection::vec(pk(), 1..12),
+            seed in any::<u64>(),
+        ) {
+            let filter = parse(&text).expect("generated filters are valid").expect("non-empty");
+            if let Some(allowed) = pk_restriction(&filter, "id") {
+                for pk in &pks {
+                    if matches(&filter, pk, seed) {
+                        prop_assert!(
+                            allowed.contains(&pk.key()),
+                            "{:?} matches `{}` but is outside {:?}", pk, text, allowed
+                        );
+                    }
+                }
+            }
+        }
+    }
+}

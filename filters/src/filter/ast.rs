@@ -19,11 +19,13 @@ pub struct Span {
 /// A field name or a value as written by the client, with quotes and escapes resolved.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Token {
-    /// The text with surrounding quotes removed and `\"`/`\'` escapes resolved.
+    /// The text with surrounding quotes removed and escapes resolved (`\"`, `\'`, `\\`,
+    /// `\n`, `\t`, `\xHH`, `\u{..}`, ...), as Meilisearch resolves them.
     pub value: String,
     /// Whether the client wrote the token between quotes.
     pub quoted: bool,
-    /// Where the token stands in the original filter string.
+    /// Where the token stands in the original filter string: for a quoted token, the
+    /// text between the quotes (Meilisearch's error positions point there too).
     pub span: Span,
 }
 
@@ -137,5 +139,68 @@ impl fmt::Display for CompareOp {
             CompareOp::LowerThan => "<",
             CompareOp::LowerThanOrEqual => "<=",
         })
+    }
+}
+
+impl Filter {
+    /// Resets every token's span to [`Span::default`], so that filters parsed from
+    /// different strings (or built by hand) compare equal when they mean the same thing.
+    pub fn clear_spans(&mut self) {
+        fn clear(token: &mut Token) {
+            token.span = Span::default();
+        }
+        match self {
+            Filter::And(children) | Filter::Or(children) => {
+                children.iter_mut().for_each(Filter::clear_spans)
+            }
+            Filter::Not(inner) => inner.clear_spans(),
+            Filter::Compare { field, value, .. }
+            | Filter::Contains { field, value }
+            | Filter::StartsWith { field, value } => {
+                clear(field);
+                clear(value);
+            }
+            Filter::Range { field, from, to } => {
+                clear(field);
+                clear(from);
+                clear(to);
+            }
+            Filter::In { field, values } => {
+                clear(field);
+                values.iter_mut().for_each(clear);
+            }
+            Filter::Exists { field } | Filter::IsNull { field } | Filter::IsEmpty { field } => {
+                clear(field)
+            }
+            Filter::VectorExists { embedder, selector } => {
+                embedder.iter_mut().for_each(clear);
+                if let VectorSelector::Fragment(name) = selector {
+                    clear(name);
+                }
+            }
+            Filter::GeoRadius {
+                lat,
+                lng,
+                radius,
+                resolution,
+            } => {
+                clear(lat);
+                clear(lng);
+                clear(radius);
+                resolution.iter_mut().for_each(clear);
+            }
+            Filter::GeoBoundingBox {
+                top_right,
+                bottom_left,
+            } => top_right
+                .iter_mut()
+                .chain(bottom_left.iter_mut())
+                .for_each(clear),
+            Filter::GeoPolygon { points } => points.iter_mut().flatten().for_each(clear),
+            Filter::Foreign { field, filter } => {
+                clear(field);
+                filter.clear_spans();
+            }
+        }
     }
 }

@@ -205,9 +205,17 @@ impl Display for VectorName<'_> {
     }
 }
 
+impl Token {
+    /// Whether `Display` for a filter can write this field name or value without quotes
+    /// (it then does so unless [`Token::quoted`] is set).
+    pub fn can_be_written_bare(&self) -> bool {
+        can_be_bare_value(&self.value)
+    }
+}
+
 /// Whether `text` reads back as itself when written without quotes wherever a field name
 /// or a value stands.
-pub(crate) fn can_be_bare_value(text: &str) -> bool {
+fn can_be_bare_value(text: &str) -> bool {
     !text.is_empty()
         && text.chars().all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.'))
         // `x EXISTSy TO 3` would read as `x EXISTS` followed by garbage, and so on: keep

@@ -218,10 +218,7 @@ impl<'a> Parser<'a> {
         }
         let (mut at, first) = self.and(at, depth + 1)?;
         let mut children = vec![first];
-        loop {
-            let Some(after) = self.word_exact(self.ms0(at), "OR") else {
-                break;
-            };
+        while let Some(after) = self.word_exact(self.ms0(at), "OR") {
             let (end, next) = cut(self.and(self.ms0(after), depth + 1))?;
             children.push(next);
             at = end;
@@ -235,10 +232,7 @@ impl<'a> Parser<'a> {
         }
         let (mut at, first) = self.not(at, depth + 1)?;
         let mut children = vec![first];
-        loop {
-            let Some(after) = self.word_exact(self.ms0(at), "AND") else {
-                break;
-            };
+        while let Some(after) = self.word_exact(self.ms0(at), "AND") {
             let (end, next) = cut(self.not(self.ms0(after), depth + 1))?;
             children.push(next);
             at = end;
