@@ -107,10 +107,14 @@ pub async fn recreate_index(
     settings: &Value,
 ) -> Result<(), BenchError> {
     let path = format!("/indexes/{index}");
-    let answer = client.send(Method::DELETE, &path, None).await?;
-    if answer.status != http::StatusCode::NOT_FOUND {
+    // Deleting a missing index is accepted and then fails as a task: ask first.
+    let existing = client.send(Method::GET, &path, None).await?;
+    if existing.status.is_success() {
+        let answer = client.send(Method::DELETE, &path, None).await?;
         let uid = task_uid(client, "DELETE", &path, &answer)?;
         wait_task(client, target, uid).await?;
+    } else if existing.status != http::StatusCode::NOT_FOUND {
+        return Err(unexpected(client, "GET", &path, &existing));
     }
     let answer = client
         .send_json(

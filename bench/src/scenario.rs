@@ -468,6 +468,7 @@ fn process_results(
             });
         }
     }
+    // The harness alone: the processes it started are its children and listed above.
     results.push(ProcessResult {
         role: "miroir-bench".to_owned(),
         target: "(load generator)".to_owned(),
@@ -547,7 +548,7 @@ pub async fn run_requests(
     let mut measured = vec![Duration::ZERO; fleet.targets.len()];
     let mut saturated = vec![false; fleet.targets.len()];
     let before = fleet.usages();
-    let own_before = procs::usage(std::process::id());
+    let own_before = procs::usage_of(&[std::process::id()]);
     for round in 0..rounds {
         for i in round_order(fleet.targets.len(), round) {
             let target = &fleet.targets[i];
@@ -580,7 +581,7 @@ pub async fn run_requests(
         }
     }
     let after = fleet.usages();
-    let own_after = procs::usage(std::process::id());
+    let own_after = procs::usage_of(&[std::process::id()]);
     let mut notes = common_notes(fleet);
     for (target, saturated) in fleet.targets.iter().zip(&saturated) {
         if *saturated {
@@ -655,7 +656,7 @@ pub async fn run_ingest(
     let mut elapsed = vec![Duration::ZERO; fleet.targets.len()];
     let mut documents = vec![0u64; fleet.targets.len()];
     let before = fleet.usages();
-    let own_before = procs::usage(std::process::id());
+    let own_before = procs::usage_of(&[std::process::id()]);
     for round in 0..rounds {
         for i in round_order(fleet.targets.len(), round) {
             let target = &fleet.targets[i];
@@ -691,7 +692,7 @@ pub async fn run_ingest(
         }
     }
     let after = fleet.usages();
-    let own_after = procs::usage(std::process::id());
+    let own_after = procs::usage_of(&[std::process::id()]);
     let targets = fleet
         .targets
         .iter()
