@@ -262,11 +262,11 @@ pub(crate) fn select(
             memchr::memmem::find(&src.body[a.start..b.end], b"\"pin\":{").is_some()
         });
         if any {
-            flags = vec![false; src.hits.len()];
+            flags = Vec::with_capacity(src.hits.len());
             for pos in 0..src.hits.len() {
                 let key = src.key(pos, s, parser)?;
+                flags.push(key.pin.is_some());
                 if key.pin.is_some() {
-                    flags[pos] = true;
                     pins.push(Picked { src: s, pos, key });
                 }
             }
@@ -443,7 +443,7 @@ fn write_tail(
             let total_pages = if hits_per_page == 0 {
                 0
             } else {
-                (total + hits_per_page as u64 - 1) / hits_per_page as u64
+                total.div_ceil(hits_per_page as u64)
             };
             out.push(b',');
             push_key(out, "hitsPerPage");
@@ -613,4 +613,97 @@ pub fn assemble_two_phase(
     let mut parser = Parser::new();
     write_tail(&sources, first, req, time2, &mut out, &mut parser)?;
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(out: Vec<u8>) -> String {
+        String::from_utf8(out).expect("utf8")
+    }
+
+    #[test]
+    fn pinned_hit_is_placed_at_its_position_whatever_its_score() {
+        let a = br#"{"hits":[{"id":1,"_rankingScore":0.9},{"id":2,"_rankingScore":0.8}],"query":"","processingTimeMs":0,"limit":3,"offset":0,"estimatedTotalHits":2}"#;
+        let b = br#"{"hits":[{"id":9,"_rankingScore":0.1,"_rankingScoreDetails":{"pin":{"order":0,"position":0}}},{"id":3,"_rankingScore":0.7}],"query":"","processingTimeMs":0,"limit":3,"offset":0,"estimatedTotalHits":2}"#;
+        let out = merge_search(&[a, b], &SearchRequest::offset_limit(0, 3)).expect("merge");
+        assert_eq!(
+            s(out),
+            r#"{"hits":[{"id":9},{"id":1},{"id":2}],"query":"","processingTimeMs":0,"limit":3,"offset":0,"estimatedTotalHits":4}"#
+        );
+    }
+
+    #[test]
+    fn two_phase_assembles_fetched_hits_in_winner_order_with_phase_one_totals() {
+        let p1a = br#"{"hits":[{"id":1,"_rankingScore":0.9},{"id":2,"_rankingScore":0.5}],"query":"q","processingTimeMs":3,"limit":2,"offset":0,"estimatedTotalHits":10}"#;
+        let p1b = br#"{"hits":[{"id":"x","_rankingScore":0.7}],"query":"q","processingTimeMs":4,"limit":2,"offset":0,"estimatedTotalHits":5}"#;
+        let req = SearchRequest::offset_limit(0, 2);
+        let winners = select_winners(&[p1a, p1b], &req, "id").expect("phase 1");
+        assert_eq!(
+            winners,
+            vec![
+                Winner {
+                    response: 0,
+                    id: b"1".to_vec()
+                },
+                Winner {
+                    response: 1,
+                    id: b"\"x\"".to_vec()
+                }
+            ]
+        );
+        let p2a = br#"{"hits":[{"id":1,"t":"one","_miroir_shard":0,"_rankingScore":0.9}],"query":"q","processingTimeMs":1,"limit":1,"offset":0,"estimatedTotalHits":1}"#;
+        let p2b = br#"{"hits":[{"id":"x","t":"ex","_miroir_shard":1,"_rankingScore":0.7}],"query":"q","processingTimeMs":2,"limit":1,"offset":0,"estimatedTotalHits":1}"#;
+        let out =
+            assemble_two_phase(&[p1a, p1b], &winners, &[p2a, p2b], &req, "id").expect("phase 2");
+        assert_eq!(
+            s(out),
+            r#"{"hits":[{"id":1,"t":"one"},{"id":"x","t":"ex"}],"query":"q","processingTimeMs":6,"limit":2,"offset":0,"estimatedTotalHits":15}"#
+        );
+    }
+
+    #[test]
+    fn node_query_asks_every_node_for_the_head_of_the_window() {
+        let ol = Pagination::OffsetLimit {
+            offset: 30,
+            limit: 20,
+        };
+        assert_eq!(
+            ol.node_query(1000),
+            NodePagination::OffsetLimit {
+                offset: 0,
+                limit: 50
+            }
+        );
+        assert_eq!(
+            ol.node_query(40),
+            NodePagination::OffsetLimit {
+                offset: 0,
+                limit: 40
+            }
+        );
+        let page = Pagination::Page {
+            page: 3,
+            hits_per_page: 10,
+        };
+        assert_eq!(
+            page.node_query(1000),
+            NodePagination::Page {
+                page: 1,
+                hits_per_page: 30
+            }
+        );
+        let page0 = Pagination::Page {
+            page: 0,
+            hits_per_page: 10,
+        };
+        assert_eq!(
+            page0.node_query(1000),
+            NodePagination::Page {
+                page: 1,
+                hits_per_page: 0
+            }
+        );
+    }
 }

@@ -57,11 +57,17 @@ fn sort_value() -> impl Strategy<Value = Option<Value>> {
 }
 
 fn hits() -> impl Strategy<Value = Vec<Vec<(u32, u32, Option<Value>)>>> {
-    prop::collection::vec(prop::collection::vec((1u32..4, 0u32..5, sort_value()), 0..12), 1..5)
+    prop::collection::vec(
+        prop::collection::vec((1u32..4, 0u32..5, sort_value()), 0..12),
+        1..5,
+    )
 }
 
 /// Builds node responses (each sorted as a node would) and the expected global order.
-fn scenario(raw: Vec<Vec<(u32, u32, Option<Value>)>>, sorted: bool) -> (Vec<Vec<u8>>, Vec<(usize, u64)>) {
+fn scenario(
+    raw: Vec<Vec<(u32, u32, Option<Value>)>>,
+    sorted: bool,
+) -> (Vec<Vec<u8>>, Vec<(usize, u64)>) {
     let mut nodes: Vec<Vec<Hit>> = Vec::new();
     let mut id = 0;
     for list in raw {
@@ -69,7 +75,12 @@ fn scenario(raw: Vec<Vec<(u32, u32, Option<Value>)>>, sorted: bool) -> (Vec<Vec<
             .into_iter()
             .map(|(words, proximity, sort)| {
                 id += 1;
-                Hit { id, words, proximity, sort }
+                Hit {
+                    id,
+                    words,
+                    proximity,
+                    sort,
+                }
             })
             .collect();
         // A node orders its own hits best first (ties keep their generated order).
@@ -83,10 +94,12 @@ fn scenario(raw: Vec<Vec<(u32, u32, Option<Value>)>>, sorted: bool) -> (Vec<Vec<
         }
     }
     // The specification: best first; ties by node, then position.
-    union.sort_by(|a, b| match compare(&key_of(b.2, sorted), &key_of(a.2, sorted)) {
-        Ordering::Equal => (a.0, a.1).cmp(&(b.0, b.1)),
-        o => o,
-    });
+    union.sort_by(
+        |a, b| match compare(&key_of(b.2, sorted), &key_of(a.2, sorted)) {
+            Ordering::Equal => (a.0, a.1).cmp(&(b.0, b.1)),
+            o => o,
+        },
+    );
     let expected = union.iter().map(|(n, _, h)| (*n, h.id)).collect();
     let bodies = nodes
         .iter()
@@ -105,7 +118,12 @@ fn merged_ids(bodies: &[Vec<u8>], req: &SearchRequest) -> (Vec<u64>, Value) {
     let refs: Vec<&[u8]> = bodies.iter().map(Vec::as_slice).collect();
     let out = merge_search(&refs, req).expect("merge");
     let v: Value = serde_json::from_slice(&out).expect("valid JSON");
-    let ids = v["hits"].as_array().expect("hits").iter().map(|h| h["id"].as_u64().expect("id")).collect();
+    let ids = v["hits"]
+        .as_array()
+        .expect("hits")
+        .iter()
+        .map(|h| h["id"].as_u64().expect("id"))
+        .collect();
     (ids, v)
 }
 
