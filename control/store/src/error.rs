@@ -27,6 +27,9 @@ pub enum StoreError {
     /// is shutting down).
     #[error("a blocking store call did not complete: {0}")]
     Blocking(String),
+    /// The configuration asks for something this build cannot do (a TLS Redis URL).
+    #[error("unsupported store configuration: {0}")]
+    Unsupported(String),
     /// The directory of the SQLite file could not be created.
     #[error("cannot create the directory of the store file: {0}")]
     Io(#[from] std::io::Error),

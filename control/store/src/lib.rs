@@ -71,7 +71,8 @@ impl StoreConfig {
 ///
 /// # Errors
 /// The file cannot be opened or migrated ([`StoreError::Sqlite`],
-/// [`StoreError::SchemaTooNew`]), or the Redis server cannot be reached
+/// [`StoreError::SchemaTooNew`]), the Redis URL asks for TLS
+/// ([`StoreError::Unsupported`]), or the Redis server cannot be reached
 /// ([`StoreError::Redis`]).
 pub async fn open(config: &StoreConfig) -> Result<Arc<dyn Store>, StoreError> {
     Ok(match config {

@@ -119,8 +119,15 @@ impl RedisStore {
     /// the background; commands fail after [`COMMAND_TIMEOUT`] meanwhile.
     ///
     /// # Errors
-    /// The URL is invalid or the server cannot be reached within [`CONNECT_TIMEOUT`].
+    /// The URL is invalid, asks for TLS (`rediss://`: this build has no TLS client), or
+    /// the server cannot be reached within [`CONNECT_TIMEOUT`].
     pub async fn connect(url: &str, prefix: impl Into<String>) -> Result<RedisStore, StoreError> {
+        if uses_tls(url) {
+            // Without a TLS feature the client would silently connect in clear text.
+            return Err(StoreError::Unsupported(
+                "TLS Redis URLs (rediss://) are not supported by this build".to_owned(),
+            ));
+        }
         let config = Config::from_url(url)?;
         let client = Builder::from_config(config)
             .with_connection_config(|connection| {
@@ -197,6 +204,15 @@ impl RedisStore {
             .map(decode_json)
             .collect()
     }
+}
+
+fn uses_tls(url: &str) -> bool {
+    let scheme = url
+        .split("://")
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    scheme.starts_with("rediss") || scheme.starts_with("valkeys")
 }
 
 fn decode_json<T: serde::de::DeserializeOwned>(value: &Value) -> Result<T, StoreError> {
@@ -421,5 +437,29 @@ impl Store for RedisStore {
     async fn lease_holder(&self, name: &str) -> Result<Option<String>, StoreError> {
         let holder: Option<String> = self.client.get(self.key(&format!("lease:{name}"))).await?;
         Ok(holder)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn tls_urls_are_refused_before_connecting() {
+        match RedisStore::connect("rediss://secret@example.invalid:6380", "p:").await {
+            Err(StoreError::Unsupported(message)) => assert_eq!(
+                message,
+                "TLS Redis URLs (rediss://) are not supported by this build"
+            ),
+            other => panic!("expected Unsupported, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn plain_urls_do_not_count_as_tls() {
+        assert!(!uses_tls("redis://127.0.0.1:6379"));
+        assert!(!uses_tls("redis-sentinel://h:26379"));
+        assert!(uses_tls("REDISS://h:6380"));
+        assert!(uses_tls("rediss-sentinel://h:26379"));
     }
 }
