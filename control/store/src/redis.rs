@@ -29,11 +29,11 @@ use crate::query::{select_page, TaskFacts, TaskQuery};
 use crate::{IndexMeta, Store, StoreError, TaskPage, TaskRecord};
 
 /// How long connecting may take before [`RedisStore::connect`] fails.
-pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// How long one command may wait (for a reconnection included) before it fails, so a
 /// lost server turns into errors instead of requests that hang.
-pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(10);
+const COMMAND_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How many tasks one delete script removes; bounds the time the server is blocked.
 const DELETE_CHUNK: usize = 1_000;
@@ -116,11 +116,11 @@ impl std::fmt::Debug for RedisStore {
 impl RedisStore {
     /// Connect to `url` (`redis://[user:password@]host:port[/db]`) and use keys starting
     /// with `prefix`. After the first connection, a lost server is reconnected to in
-    /// the background; commands fail after [`COMMAND_TIMEOUT`] meanwhile.
+    /// the background; commands fail after 10 s meanwhile.
     ///
     /// # Errors
     /// The URL is invalid, asks for TLS (`rediss://`: this build has no TLS client), or
-    /// the server cannot be reached within [`CONNECT_TIMEOUT`].
+    /// the server cannot be reached within 5 s.
     pub async fn connect(url: &str, prefix: impl Into<String>) -> Result<RedisStore, StoreError> {
         if uses_tls(url) {
             // Without a TLS feature the client would silently connect in clear text.

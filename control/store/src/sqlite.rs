@@ -17,7 +17,7 @@ use crate::query::{fetch_count, nanos, split_page, TaskFilter, TaskQuery};
 use crate::{IndexMeta, Store, StoreError, TaskPage, TaskRecord, TaskStatus};
 
 /// How long a call waits for another process's write lock before failing.
-pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The schema version this build writes and reads.
 const SCHEMA_VERSION: i64 = 1;
