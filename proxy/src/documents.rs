@@ -189,7 +189,7 @@ fn parse_csv(body: &[u8], delimiter: u8) -> Result<Vec<Document>, ApiError> {
     let headers = reader.headers().map_err(csv_error)?.clone();
     let fields: Vec<(String, CsvType)> = headers
         .iter()
-        .map(|h| csv_header(h))
+        .map(csv_header)
         .map(|(name, kind)| (name.to_owned(), kind))
         .collect();
     let mut documents = Vec::new();

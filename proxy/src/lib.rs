@@ -7,6 +7,7 @@ pub mod error;
 pub mod fanout;
 pub mod http;
 pub mod quorum;
+pub mod reload;
 pub mod route;
 pub mod runtime;
 pub mod search_plan;

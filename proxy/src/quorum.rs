@@ -79,7 +79,9 @@ mod tests {
         names.iter().map(|n| Arc::from(*n)).collect()
     }
 
-    fn plan(entries: &[(u32, &[(&str, &[&str])])]) -> BTreeMap<u32, ShardPlan> {
+    type Groups<'a> = &'a [(&'a str, &'a [&'a str])];
+
+    fn plan(entries: &[(u32, Groups<'_>)]) -> BTreeMap<u32, ShardPlan> {
         entries
             .iter()
             .map(|(shard, groups)| {

@@ -4,12 +4,20 @@
 //! the handler of its serving mode. Handlers return a [`Response`] or ask the Pingora
 //! shell to relay the request to one node; they never touch a Pingora session.
 
-use std::sync::Arc;
+mod broadcast;
+mod merge;
+mod search;
+mod tasks;
+mod writes;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use arc_swap::ArcSwap;
 use bytes::Bytes;
 use http::Method;
+use miroir_store::{Store, StoreConfig};
 use serde_json::{json, Value};
 
 use crate::error::{ApiError, ErrorType};
@@ -72,15 +80,71 @@ pub fn human_bytes(bytes: usize) -> String {
 pub struct App {
     runtime: ArcSwap<Runtime>,
     fanout: FanOut,
+    store_config: StoreConfig,
+    /// Opened on first use, inside the server's runtime: the Redis client's connection
+    /// task must live on the runtime that serves requests.
+    store: tokio::sync::OnceCell<Arc<dyn Store>>,
+    /// One lock per index, held while a write is enqueued on the nodes, so that every
+    /// replica receives the writes of an index in the same order.
+    index_locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// Per-index settings the merge needs, read from a node once and forgotten on every
+    /// settings write through Miroir.
+    merge_settings: Mutex<HashMap<String, merge::MergeSettings>>,
 }
 
 impl App {
-    /// Build the application around a first runtime.
-    pub fn new(runtime: Runtime) -> Self {
+    /// Build the application around a first runtime and the task store's location.
+    pub fn new(runtime: Runtime, store_config: StoreConfig) -> Self {
         App {
             runtime: ArcSwap::from_pointee(runtime),
             fanout: FanOut::new(),
+            store_config,
+            store: tokio::sync::OnceCell::new(),
+            index_locks: Mutex::new(HashMap::new()),
+            merge_settings: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// The task store, opened on first use.
+    pub(crate) async fn store(&self) -> Result<&dyn Store, ApiError> {
+        let store = self
+            .store
+            .get_or_try_init(|| miroir_store::open(&self.store_config))
+            .await
+            .map_err(tasks::store_error)?;
+        Ok(store.as_ref())
+    }
+
+    /// The write lock of one index.
+    pub(crate) fn index_lock(&self, index: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut locks = self
+            .index_locks
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        locks.entry(index.to_owned()).or_default().clone()
+    }
+
+    fn settings_cache_get(&self, index: &str) -> Option<merge::MergeSettings> {
+        self.merge_settings
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(index)
+            .cloned()
+    }
+
+    fn settings_cache_put(&self, index: &str, settings: merge::MergeSettings) {
+        self.merge_settings
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(index.to_owned(), settings);
+    }
+
+    /// Forget the cached merge settings of an index (its settings changed).
+    pub(crate) fn settings_cache_forget(&self, index: &str) {
+        self.merge_settings
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(index);
     }
 
     /// Swap in a new runtime (configuration reload). Requests already running keep the
@@ -140,6 +204,30 @@ impl App {
                 body: Bytes::new(),
             }),
             Route::Unsupported { reason } => Err(ApiError::unsupported_route(reason)),
+            Route::GetTask { uid } => respond(self.get_task(runtime, &request, &uid).await?),
+            Route::ListTasks => respond(self.list_tasks(runtime, &request).await?),
+            Route::AddDocuments { index, replace } => respond(
+                self.add_documents(runtime, &request, &index, replace)
+                    .await?,
+            ),
+            Route::Search { index } => respond(self.search(runtime, &request, &index).await?),
+            ref route @ (Route::CreateIndex
+            | Route::UpdateIndex { .. }
+            | Route::DeleteIndex { .. }
+            | Route::SwapIndexes
+            | Route::Settings { .. }
+            | Route::DeleteDocumentsByFilter { .. }
+            | Route::DeleteAllDocuments { .. }
+            | Route::EditDocuments { .. }
+            | Route::CreateDump
+            | Route::CreateSnapshot)
+                if route.serve() == crate::route::Serve::Broadcast =>
+            {
+                respond(self.broadcast_write(runtime, route, &request).await?)
+            }
+            ref route if route.serve() == crate::route::Serve::Single => {
+                Ok(Outcome::Relay(self.relay(runtime, route).await?))
+            }
             other => Err(ApiError::unsupported_route(&format!(
                 "`{} {}` is not served by this build of Miroir yet ({:?})",
                 request.method,
@@ -149,9 +237,51 @@ impl App {
         }
     }
 
+    /// Choose the node that answers a single-node route: for a document by id, an
+    /// owner of its shard; otherwise the first node. The body is cleaned of Miroir's
+    /// fields where it can carry them.
+    async fn relay(&self, runtime: &Runtime, route: &Route) -> Result<Relay, ApiError> {
+        let first = || {
+            runtime
+                .all_nodes()
+                .next()
+                .cloned()
+                .ok_or_else(|| ApiError::shard_unavailable("No node is configured."))
+        };
+        let (node, rewrite) = match route {
+            Route::GetDocument { index, id } => {
+                let meta = self
+                    .store()
+                    .await?
+                    .get_index(index)
+                    .await
+                    .map_err(tasks::store_error)?;
+                let node = match meta {
+                    Some(meta) => {
+                        let shard = miroir_conf::routing::shard_for_pk(id, meta.shards);
+                        let owner = runtime.first_owner(shard);
+                        match owner.and_then(|id| runtime.nodes.get(&*id)) {
+                            Some(node) => node.address.clone(),
+                            None => first()?,
+                        }
+                    }
+                    // Unknown to Miroir: any node answers Meilisearch's own error.
+                    None => first()?,
+                };
+                (node, Some(Relayed::Document))
+            }
+            Route::Settings { sub: None, .. } => (first()?, Some(Relayed::Settings)),
+            Route::Settings { sub: Some(sub), .. } if sub == "filterable-attributes" => {
+                (first()?, Some(Relayed::FilterableAttributes))
+            }
+            _ => (first()?, None),
+        };
+        Ok(Relay { node, rewrite })
+    }
+
     /// Headers Miroir forwards from the client on subrequests: the client's
     /// credentials, so that every node applies Meilisearch's own key rules.
-    fn forwarded_headers(request: &ClientRequest) -> Vec<(String, String)> {
+    pub(crate) fn forwarded_headers(request: &ClientRequest) -> Vec<(String, String)> {
         request
             .headers
             .iter()

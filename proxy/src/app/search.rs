@@ -1,0 +1,255 @@
+//! Scatter-gather search: one group's covering set answers, the merger combines.
+
+use http::Method;
+use serde_json::{Map, Value};
+
+use super::App;
+use crate::error::ApiError;
+use crate::fanout::{NodeAddress, NodeRequest, NodeResponse};
+use crate::http::{parse_query, ClientRequest, Response};
+use crate::runtime::Runtime;
+use crate::search_plan::{node_body, plan, shard_filter, NeedsNodeValidation, SearchPlan};
+
+/// Query parameters of `GET .../search` whose values are numbers or booleans; every
+/// other parameter is passed to the nodes as the client wrote it.
+const GET_NUMBERS: &[&str] = &["offset", "limit", "page", "hitsPerPage"];
+const GET_BOOLEANS: &[&str] = &["showRankingScore", "showRankingScoreDetails"];
+
+/// Read the planning fields of a `GET` search into the JSON form [`plan`] reads.
+fn get_params_as_body(
+    pairs: &[(String, String)],
+) -> Result<Map<String, Value>, NeedsNodeValidation> {
+    let mut body = Map::new();
+    for (key, value) in pairs {
+        if GET_NUMBERS.contains(&key.as_str()) {
+            let number: u64 = value.parse().map_err(|_| NeedsNodeValidation)?;
+            body.insert(key.clone(), Value::from(number));
+        } else if GET_BOOLEANS.contains(&key.as_str()) {
+            let flag: bool = value.parse().map_err(|_| NeedsNodeValidation)?;
+            body.insert(key.clone(), Value::Bool(flag));
+        }
+    }
+    Ok(body)
+}
+
+/// Rewrite a `GET` search's query string for one node (window, scores, shard
+/// restriction), keeping every other parameter as the client wrote it.
+fn node_query_string(
+    pairs: &[(String, String)],
+    node: &Map<String, Value>,
+    restrict: Option<&str>,
+) -> String {
+    let mut out: Vec<(String, String)> = pairs
+        .iter()
+        .filter(|(k, _)| {
+            !GET_NUMBERS.contains(&k.as_str())
+                && !GET_BOOLEANS.contains(&k.as_str())
+                && k != "filter"
+        })
+        .cloned()
+        .collect();
+    for key in GET_NUMBERS.iter().chain(GET_BOOLEANS) {
+        if let Some(value) = node.get(*key) {
+            out.push(((*key).to_owned(), value.to_string()));
+        }
+    }
+    let client_filter = pairs
+        .iter()
+        .find(|(k, _)| k == "filter")
+        .map(|(_, v)| v.clone());
+    let filter = match (client_filter, restrict) {
+        (Some(client), Some(restriction)) => Some(format!("({client}) AND {restriction}")),
+        (Some(client), None) => Some(client),
+        (None, Some(restriction)) => Some(restriction.to_owned()),
+        (None, None) => None,
+    };
+    if let Some(filter) = filter {
+        out.push(("filter".to_owned(), filter));
+    }
+    out.iter()
+        .map(|(k, v)| {
+            format!(
+                "{}={}",
+                super::writes::urlencode(k),
+                super::writes::urlencode(v)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+impl App {
+    /// `GET` / `POST /indexes/{uid}/search`.
+    pub(crate) async fn search(
+        &self,
+        runtime: &Runtime,
+        request: &ClientRequest,
+        index: &str,
+    ) -> Result<Response, ApiError> {
+        let meta = self
+            .store()
+            .await?
+            .get_index(index)
+            .await
+            .map_err(super::tasks::store_error)?;
+        let is_get = request.method == Method::GET;
+        let pairs = if is_get {
+            request
+                .query
+                .as_deref()
+                .map(parse_query)
+                .unwrap_or_default()
+        } else {
+            Vec::new()
+        };
+        let client_body: Option<Map<String, Value>> = if is_get {
+            None
+        } else {
+            match serde_json::from_slice::<Value>(&request.body) {
+                Ok(Value::Object(map)) => Some(map),
+                // Not an object: a node answers with Meilisearch's exact error.
+                _ => return self.ask_one_node(runtime, request).await,
+            }
+        };
+        let planned: Result<SearchPlan, NeedsNodeValidation> = match &client_body {
+            Some(body) => plan(body),
+            None => get_params_as_body(&pairs).and_then(|body| plan(&body)),
+        };
+        let (Some(meta), Ok(search_plan)) = (meta, planned) else {
+            // An index Miroir does not know, or a query it cannot plan: the answer is an
+            // error only a node can word exactly.
+            return self.ask_one_node(runtime, request).await;
+        };
+
+        let group = self.pick_group(runtime)?;
+        let covering = runtime.covering_set(&group, meta.shards).ok_or_else(|| {
+            ApiError::shard_unavailable(format!("Replica group `{group}` is not configured."))
+        })?;
+        let headers = App::forwarded_headers(request);
+        let restrict_needed = runtime.replication_factor > 1;
+        let mut parts: Vec<(NodeAddress, NodeRequest)> = Vec::new();
+        for (node_id, shards) in covering.iter() {
+            let Some(node) = runtime.nodes.get(node_id.as_str()) else {
+                continue;
+            };
+            let restriction = restrict_needed.then(|| shard_filter(shards));
+            let mut part = match &client_body {
+                Some(body) => {
+                    let node_query = node_body(body, &search_plan, restriction.as_deref());
+                    let bytes = serde_json::to_vec(&Value::Object(node_query))
+                        .map_err(|e| ApiError::internal(e.to_string()))?;
+                    NodeRequest::json(Method::POST, request.path.clone(), bytes)
+                }
+                None => {
+                    let planned_body = get_params_as_body(&pairs).unwrap_or_default();
+                    let node_query = node_body(&planned_body, &search_plan, None);
+                    let query = node_query_string(&pairs, &node_query, restriction.as_deref());
+                    NodeRequest::new(Method::GET, format!("{}?{query}", request.path))
+                }
+            };
+            part.headers.extend(headers.iter().cloned());
+            parts.push((node.address.clone(), part));
+        }
+        let answers = self.fanout.scatter(parts, runtime.limits).await;
+        let mut bodies: Vec<NodeResponse> = Vec::with_capacity(answers.len());
+        for (node, answer) in answers {
+            match answer {
+                Ok(response) if response.is_success() => bodies.push(response),
+                Ok(response) if (400..500).contains(&response.status) => {
+                    return Err(super::node_error(&response))
+                }
+                Ok(response) => {
+                    return Err(ApiError::shard_unavailable(format!(
+                        "Node `{}` answered the search with status {}.",
+                        node.id, response.status
+                    )))
+                }
+                Err(error) => return Err(ApiError::shard_unavailable(error.to_string())),
+            }
+        }
+        let settings = self.merge_settings(runtime, index).await?;
+        let merged = super::merge::merge_search(&search_plan, &settings, &bodies)?;
+        Ok(Response::json_bytes(200, merged))
+    }
+
+    /// Relay a request to one node and return its answer as it is: used where only a
+    /// node can word Meilisearch's answer exactly (an error for a malformed query, an
+    /// index Miroir does not know).
+    pub(crate) async fn ask_one_node(
+        &self,
+        runtime: &Runtime,
+        request: &ClientRequest,
+    ) -> Result<Response, ApiError> {
+        let Some(node) = runtime.all_nodes().next() else {
+            return Err(ApiError::shard_unavailable("No node is configured."));
+        };
+        let mut part = NodeRequest::new(request.method.clone(), request.path_and_query());
+        part.headers = App::forwarded_headers(request);
+        if let Some(content_type) = request.header("content-type") {
+            part.headers
+                .push(("Content-Type".to_owned(), content_type.to_owned()));
+        }
+        part.body = request.body.clone();
+        let response = self
+            .fanout
+            .send(node, &part, runtime.limits)
+            .await
+            .map_err(|e| ApiError::shard_unavailable(e.to_string()))?;
+        let mut out = Response::json_bytes(response.status, response.body.clone());
+        if let Some(stripped) =
+            crate::strip::strip_body(crate::strip::Relayed::Document, &response.body)
+        {
+            out.body = stripped.into();
+        }
+        Ok(out)
+    }
+
+    /// The replica group that answers a search: the first group for now; health and
+    /// latency based choice comes with the hedging work.
+    fn pick_group(&self, runtime: &Runtime) -> Result<std::sync::Arc<str>, ApiError> {
+        runtime
+            .groups
+            .first()
+            .map(|(name, _)| name.clone())
+            .ok_or_else(|| ApiError::shard_unavailable("No replica group is configured."))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[test]
+    fn get_search_parameters_are_rewritten_for_nodes() {
+        let pairs = parse_query(
+            "q=dune&offset=10&limit=5&filter=genre%20%3D%20drama&showRankingScore=false",
+        );
+        let planned = get_params_as_body(&pairs).unwrap();
+        let search_plan = plan(&planned).unwrap();
+        let node = node_body(&planned, &search_plan, None);
+        let query = node_query_string(&pairs, &node, Some("_miroir_shard IN [1]"));
+        assert_eq!(
+            parse_query(&query),
+            vec![
+                ("q".to_owned(), "dune".to_owned()),
+                ("offset".to_owned(), "0".to_owned()),
+                ("limit".to_owned(), "15".to_owned()),
+                ("showRankingScore".to_owned(), "true".to_owned()),
+                ("showRankingScoreDetails".to_owned(), "true".to_owned()),
+                (
+                    "filter".to_owned(),
+                    "(genre = drama) AND _miroir_shard IN [1]".to_owned()
+                ),
+            ]
+        );
+        assert!(!search_plan.show_ranking_score);
+        assert_eq!(node.get("q"), None);
+    }
+
+    #[test]
+    fn unparsable_get_windows_are_left_to_a_node() {
+        assert_eq!(
+            get_params_as_body(&parse_query("limit=ten")),
+            Err(NeedsNodeValidation)
+        );
+    }
+}

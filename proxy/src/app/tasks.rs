@@ -1,0 +1,378 @@
+//! Miroir's task registry as clients see it: one integer task uid per write, answered
+//! in Meilisearch's shapes, with the status aggregated from the node tasks behind it.
+
+use http::Method;
+use miroir_store::{NodeTask, TaskKind, TaskQuery, TaskRecord, TaskStatus};
+use serde_json::{json, Value};
+use time::OffsetDateTime;
+
+use super::App;
+use crate::aggregate::{aggregate, NodeTaskView};
+use crate::error::ApiError;
+use crate::fanout::NodeRequest;
+use crate::http::{ClientRequest, Response};
+use crate::runtime::Runtime;
+
+/// Count fields of task details that Miroir recomputes for the whole fleet instead of
+/// copying one node's.
+const COUNT_FIELDS: &[&str] = &["indexedDocuments", "deletedDocuments", "editedDocuments"];
+
+fn status_name(status: TaskStatus) -> &'static str {
+    match status {
+        TaskStatus::Enqueued => "enqueued",
+        TaskStatus::Processing => "processing",
+        TaskStatus::Succeeded => "succeeded",
+        TaskStatus::Failed => "failed",
+        TaskStatus::Canceled => "canceled",
+    }
+}
+
+fn status_from_name(name: &str) -> TaskStatus {
+    match name {
+        "processing" => TaskStatus::Processing,
+        "succeeded" => TaskStatus::Succeeded,
+        "failed" => TaskStatus::Failed,
+        "canceled" => TaskStatus::Canceled,
+        _ => TaskStatus::Enqueued,
+    }
+}
+
+fn is_finished(status: TaskStatus) -> bool {
+    matches!(
+        status,
+        TaskStatus::Succeeded | TaskStatus::Failed | TaskStatus::Canceled
+    )
+}
+
+/// What the client sees in the 202 of a write: Meilisearch's summarized task.
+/// Meilisearch answers every accepted write with status `enqueued`, even a task that
+/// is already known to fail; the failure shows in `GET /tasks/{uid}`.
+pub fn accepted(record: &TaskRecord) -> Response {
+    let mut summary = record.to_summary_json();
+    if let Some(status) = summary.get_mut("status") {
+        *status = Value::from("enqueued");
+    }
+    Response::json(202, &summary)
+}
+
+impl App {
+    /// Register a task whose node tasks were enqueued. `enqueued_at` is when Miroir
+    /// started enqueuing them, so no node starts a task before it was enqueued.
+    pub(crate) async fn register_task(
+        &self,
+        index_uid: Option<String>,
+        kind: TaskKind,
+        details: Option<Value>,
+        node_tasks: Vec<NodeTask>,
+        custom_metadata: Option<String>,
+        enqueued_at: OffsetDateTime,
+    ) -> Result<TaskRecord, ApiError> {
+        let uid = self
+            .store()
+            .await?
+            .next_task_uid()
+            .await
+            .map_err(store_error)?;
+        let record = TaskRecord {
+            uid,
+            batch_uid: None,
+            index_uid,
+            status: TaskStatus::Enqueued,
+            kind,
+            canceled_by: None,
+            details,
+            error: None,
+            enqueued_at,
+            started_at: None,
+            finished_at: None,
+            custom_metadata,
+            node_tasks,
+        };
+        self.store()
+            .await?
+            .put_task(&record)
+            .await
+            .map_err(store_error)?;
+        Ok(record)
+    }
+
+    /// Register a task that failed before any node was asked, as Meilisearch fails a
+    /// task whose payload it cannot index (no primary key, an invalid document id).
+    pub(crate) async fn register_failed_task(
+        &self,
+        index_uid: Option<String>,
+        kind: TaskKind,
+        details: Option<Value>,
+        error: &ApiError,
+        custom_metadata: Option<String>,
+    ) -> Result<TaskRecord, ApiError> {
+        let now = OffsetDateTime::now_utc();
+        let uid = self
+            .store()
+            .await?
+            .next_task_uid()
+            .await
+            .map_err(store_error)?;
+        let record = TaskRecord {
+            uid,
+            batch_uid: Some(uid),
+            index_uid,
+            status: TaskStatus::Failed,
+            kind,
+            canceled_by: None,
+            details,
+            error: Some(error.to_json()),
+            enqueued_at: now,
+            started_at: Some(now),
+            finished_at: Some(now),
+            custom_metadata,
+            node_tasks: Vec::new(),
+        };
+        self.store()
+            .await?
+            .put_task(&record)
+            .await
+            .map_err(store_error)?;
+        Ok(record)
+    }
+
+    /// Bring an unfinished task up to date from its nodes and persist the result.
+    pub(crate) async fn refresh_task(
+        &self,
+        runtime: &Runtime,
+        record: &mut TaskRecord,
+    ) -> Result<(), ApiError> {
+        if is_finished(record.status) || record.node_tasks.is_empty() {
+            return Ok(());
+        }
+        let requests = record
+            .node_tasks
+            .iter()
+            .filter_map(|task| {
+                let node = runtime.nodes.get(task.node.as_str())?;
+                let mut request =
+                    NodeRequest::new(Method::GET, format!("/tasks/{}", task.task_uid));
+                if let Some(auth) = runtime.node_authorization() {
+                    request = request.header("Authorization", auth);
+                }
+                Some((node.address.clone(), request))
+            })
+            .collect();
+        let answers = self.fanout.scatter(requests, runtime.limits).await;
+        let mut views: Vec<(String, NodeTaskView)> = Vec::new();
+        for (node, answer) in answers {
+            let Ok(response) = answer else { continue };
+            if !response.is_success() {
+                continue;
+            }
+            let Ok(body) = serde_json::from_slice::<Value>(&response.body) else {
+                continue;
+            };
+            if let Some(view) = NodeTaskView::from_json(&body) {
+                views.push((node.id.to_string(), view));
+            }
+        }
+        // A node that did not answer keeps its last known status; it counts as not
+        // finished, so the task stays unfinished until every node reports.
+        let mut all: Vec<NodeTaskView> = Vec::with_capacity(record.node_tasks.len());
+        let mut details: Vec<Value> = Vec::new();
+        for task in &mut record.node_tasks {
+            match views.iter().find(|(node, _)| *node == task.node) {
+                Some((_, view)) => {
+                    task.status = status_from_name(&view.status);
+                    if let Some(d) = &view.details {
+                        details.push(d.clone());
+                    }
+                    all.push(view.clone());
+                }
+                None => all.push(NodeTaskView {
+                    status: if is_finished(task.status) {
+                        "processing".to_owned()
+                    } else {
+                        status_name(task.status).to_owned()
+                    },
+                    started_at: None,
+                    finished_at: None,
+                    error: None,
+                    details: None,
+                }),
+            }
+        }
+        let summary = aggregate(&all);
+        record.status = status_from_name(summary.status);
+        record.started_at = summary.started_at.or(record.started_at);
+        record.finished_at = summary.finished_at;
+        record.error = summary.error;
+        if record.status != TaskStatus::Enqueued && record.batch_uid.is_none() {
+            record.batch_uid = Some(record.uid);
+        }
+        if is_finished(record.status) {
+            record.details = merge_details(record.details.take(), &details, runtime, record.status);
+        }
+        self.store()
+            .await?
+            .put_task(record)
+            .await
+            .map_err(store_error)?;
+        Ok(())
+    }
+
+    /// `GET /tasks/{uid}`.
+    pub(crate) async fn get_task(
+        &self,
+        runtime: &Runtime,
+        request: &ClientRequest,
+        uid: &str,
+    ) -> Result<Response, ApiError> {
+        self.authorize_local(runtime, request, "/tasks?limit=0")
+            .await?;
+        let Ok(uid) = uid.parse::<u32>() else {
+            return Err(ApiError::invalid(
+                "invalid_task_uids",
+                format!("Invalid value in parameter `taskUid`: could not parse `{uid}` as a positive integer"),
+            ));
+        };
+        let mut record = self
+            .store()
+            .await?
+            .get_task(uid)
+            .await
+            .map_err(store_error)?
+            .ok_or_else(|| {
+                ApiError::new(
+                    404,
+                    "task_not_found",
+                    crate::error::ErrorType::InvalidRequest,
+                    format!("Task `{uid}` not found."),
+                )
+            })?;
+        self.refresh_task(runtime, &mut record).await?;
+        Ok(Response::json(200, &record.to_view_json()))
+    }
+
+    /// `GET /tasks`.
+    pub(crate) async fn list_tasks(
+        &self,
+        runtime: &Runtime,
+        request: &ClientRequest,
+    ) -> Result<Response, ApiError> {
+        self.authorize_local(runtime, request, "/tasks?limit=0")
+            .await?;
+        let query =
+            TaskQuery::from_query_pairs(&request.query_pairs()).map_err(task_query_error)?;
+        // Bring unfinished tasks up to date first, so that status filters see the
+        // fleet's real state.
+        for mut record in self
+            .store()
+            .await?
+            .unfinished_tasks()
+            .await
+            .map_err(store_error)?
+        {
+            self.refresh_task(runtime, &mut record).await?;
+        }
+        let page = self
+            .store()
+            .await?
+            .list_tasks(&query)
+            .await
+            .map_err(store_error)?;
+        let results: Vec<Value> = page.results.iter().map(TaskRecord::to_view_json).collect();
+        Ok(Response::json(
+            200,
+            &json!({"results": results, "total": page.total, "limit": page.limit, "from": page.from, "next": page.next}),
+        ))
+    }
+
+    /// Check a client's credentials for a route Miroir answers itself by asking one
+    /// node the equivalent question with the same credentials: the node applies
+    /// Meilisearch's own key rules, and its refusal is passed on unchanged.
+    pub(crate) async fn authorize_local(
+        &self,
+        runtime: &Runtime,
+        request: &ClientRequest,
+        probe: &str,
+    ) -> Result<(), ApiError> {
+        if runtime.master_key.is_none() && runtime.node_master_key.is_none() {
+            return Ok(());
+        }
+        let Some(node) = runtime.nodes.values().next() else {
+            return Err(ApiError::shard_unavailable("No node is configured."));
+        };
+        let mut probe_request = NodeRequest::new(Method::GET, probe);
+        probe_request.headers = App::forwarded_headers(request);
+        match self
+            .fanout
+            .send(&node.address, &probe_request, runtime.limits)
+            .await
+        {
+            Ok(response) if response.is_success() => Ok(()),
+            Ok(response) => Err(crate::app::node_error(&response)),
+            Err(error) => Err(ApiError::shard_unavailable(format!(
+                "Cannot check credentials: {error}"
+            ))),
+        }
+    }
+}
+
+/// Fleet-wide details once a task finished: one node's details, with document counts
+/// recomputed from every node's report.
+fn merge_details(
+    current: Option<Value>,
+    nodes: &[Value],
+    runtime: &Runtime,
+    status: TaskStatus,
+) -> Option<Value> {
+    let mut merged = match current {
+        Some(Value::Object(map)) => map,
+        _ => match nodes.first() {
+            Some(Value::Object(map)) => map.clone(),
+            _ => return None,
+        },
+    };
+    // Every document lives on RF nodes in each group: the fleet's count is the sum of
+    // the node counts divided by the number of copies.
+    let copies = (runtime.replication_factor * runtime.groups.len().max(1)) as u64;
+    for field in COUNT_FIELDS {
+        let reported: Vec<u64> = nodes
+            .iter()
+            .filter_map(|d| d.get(*field))
+            .filter_map(Value::as_u64)
+            .collect();
+        if reported.is_empty() {
+            continue;
+        }
+        let value = if *field == "indexedDocuments" && status == TaskStatus::Succeeded {
+            // Each document the client sent was indexed on every owner.
+            merged
+                .get("receivedDocuments")
+                .cloned()
+                .unwrap_or(Value::from(reported.iter().sum::<u64>() / copies.max(1)))
+        } else if status == TaskStatus::Failed {
+            Value::from(0u64)
+        } else {
+            Value::from(reported.iter().sum::<u64>() / copies.max(1))
+        };
+        merged.insert((*field).to_owned(), value);
+    }
+    if let Some(filterable) = merged.get_mut("filterableAttributes") {
+        crate::strip::strip_filterable_attributes(filterable);
+    }
+    Some(Value::Object(merged))
+}
+
+/// A store failure is Miroir's own internal error.
+pub(crate) fn store_error(error: miroir_store::StoreError) -> ApiError {
+    ApiError::internal(format!("The task store failed: {error}"))
+}
+
+fn task_query_error(error: miroir_store::TaskQueryError) -> ApiError {
+    let json = error.to_json();
+    let field = |name: &str| {
+        json.get(name)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
+    ApiError::invalid(field("code"), field("message"))
+}
