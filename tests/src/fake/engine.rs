@@ -1,0 +1,64 @@
+//! The only place where the fake node calls its search engine (`miroir-fake-engine`):
+//! settings defaults and validation, search, facet search, browsing, projection,
+//! filters and field distribution. Everything here is a thin adapter from the store's
+//! types to the engine's pure functions.
+
+use miroir_fake_engine as eng;
+use miroir_fake_engine::{Document, MeiliError};
+use serde_json::{Map, Value};
+
+use super::store::Index;
+
+/// Settings of a new index: every key with its default value.
+pub fn default_settings() -> Map<String, Value> {
+    eng::default_settings()
+}
+
+/// Apply a settings patch (`null` resets a key); validation errors come from the engine.
+pub fn apply_settings_patch(
+    current: &Map<String, Value>,
+    patch: &Value,
+) -> Result<Map<String, Value>, MeiliError> {
+    eng::apply_settings_patch(current, patch)
+}
+
+/// `POST /indexes/{uid}/search`.
+pub fn search(index: &Index, query: &Value) -> Result<Value, MeiliError> {
+    eng::search(index.docs.iter(), index.context(), query)
+}
+
+/// `POST /indexes/{uid}/facet-search`.
+pub fn facet_search(index: &Index, query: &Value) -> Result<Value, MeiliError> {
+    eng::facet_search(index.docs.iter(), index.context(), query)
+}
+
+/// `GET /indexes/{uid}/documents` and `POST /indexes/{uid}/documents/fetch`.
+pub fn browse(index: &Index, query: &Value) -> Result<Value, MeiliError> {
+    eng::browse(index.docs.iter(), index.context(), query)
+}
+
+/// One document restricted to `fields` and to the displayed attributes.
+pub fn project(index: &Index, doc: &Document, fields: Option<&[String]>) -> Document {
+    eng::project(doc, index.context(), fields)
+}
+
+/// Primary keys of the documents matching a deletion filter.
+pub fn ids_matching(index: &Index, filter: &Value) -> Result<Vec<String>, MeiliError> {
+    let compiled =
+        eng::compile_filter(filter, index.context(), eng::FilterContext::DeleteDocuments)?;
+    let Some(compiled) = compiled else {
+        return Ok(Vec::new());
+    };
+    let pk = index.primary_key.as_deref().unwrap_or("id");
+    Ok(index
+        .docs
+        .iter()
+        .filter(|doc| eng::matches(doc, &compiled))
+        .filter_map(|doc| doc.get(pk).and_then(super::worker::id_string))
+        .collect())
+}
+
+/// `fieldDistribution` of index stats.
+pub fn field_distribution(index: &Index) -> Map<String, Value> {
+    eng::field_distribution(index.docs.iter())
+}
