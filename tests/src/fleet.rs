@@ -315,13 +315,13 @@ impl Fleet {
             Backend::Fake
         };
         match (&backend, options.binary()) {
-            (Backend::Meilisearch, Some(bin)) => eprintln!(
+            (Backend::Meilisearch, Some(bin)) => loud(&format!(
                 "=== miroir-tests: fleet of {n} REAL Meilisearch node(s) from {} ===",
                 bin.display()
-            ),
-            _ => eprintln!(
+            )),
+            _ => loud(&format!(
                 "=== miroir-tests: fleet of {n} FAKE node(s) (set {MEILI_BIN_ENV} to run real Meilisearch) ==="
-            ),
+            )),
         }
         let mut nodes = Vec::with_capacity(n);
         for _ in 0..n {
@@ -358,5 +358,12 @@ impl Fleet {
 
 /// Print a loud notice that a test was skipped, and why.
 pub fn skip_notice(test: &str, reason: &str) {
-    eprintln!("!!! SKIPPED {test}: {reason} !!!");
+    loud(&format!("!!! SKIPPED {test}: {reason} !!!"));
+}
+
+/// Write straight to the process's stderr: the test harness captures `eprintln!` of
+/// passing tests, and these notices must be seen.
+fn loud(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{line}");
 }
