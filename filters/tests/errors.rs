@@ -132,3 +132,90 @@ fn a_hundred_and_ninety_nine_nots_exceed_the_depth_limit() {
         format!("The filter exceeded the maximum depth limit. Try rewriting the filter so that it contains fewer nested conditions.\n597:802 {input}")
     );
 }
+
+/// Further cases whose expected messages were recorded from a Meilisearch 1.50 binary
+/// (`POST /indexes/{uid}/search` with the filter; code `invalid_search_filter`).
+#[test]
+fn recorded_from_meilisearch() {
+    let cases: [(&str, &str); 64] = [
+        ("_geoRadius(1, 2)", "Was expecting 3 or 4 arguments for `_geoRadius`, but instead found 2.\n17:17 _geoRadius(1, 2)"),
+        ("_geoRadius(1,2,3,4,5)", "Was expecting 3 or 4 arguments for `_geoRadius`, but instead found 5.\n22:22 _geoRadius(1,2,3,4,5)"),
+        ("_geoRadius(1e, 2, 3)", "The `_geoRadius` filter must be in the form: `_geoRadius(latitude, longitude, radius, optionalResolution)`.\n14:21 _geoRadius(1e, 2, 3)"),
+        ("_geoRadius(a, 2, 3)", "The `_geoRadius` filter must be in the form: `_geoRadius(latitude, longitude, radius, optionalResolution)`.\n12:20 _geoRadius(a, 2, 3)"),
+        ("_geoRadius(1, 2, 3", "The `_geoRadius` filter must be in the form: `_geoRadius(latitude, longitude, radius, optionalResolution)`.\n19:19 _geoRadius(1, 2, 3"),
+        ("_geoRadius(.x, 2, 3)", "The `_geoRadius` filter must be in the form: `_geoRadius(latitude, longitude, radius, optionalResolution)`.\n13:21 _geoRadius(.x, 2, 3)"),
+        ("x = 'abc\\", "Malformed value: `abc\\\\`.\n6:10 x = 'abc\\"),
+        ("x = \"\\xzz\"", "Found an invalid escaped sequence number: `\\\\xzz`.\n6:10 x = \"\\xzz\""),
+        ("x = \"\\q\"", "Malformed value: `\\\\q`.\n6:8 x = \"\\q\""),
+        ("\"\\xzz\" = 1", "Was expecting an operation `=`, `!=`, `>=`, `>`, `<=`, `<`, `IN`, `NOT IN`, `TO`, `EXISTS`, `NOT EXISTS`, `IS NULL`, `IS NOT NULL`, `IS EMPTY`, `IS NOT EMPTY`, `CONTAINS`, `NOT CONTAINS`, `STARTS WITH`, `NOT STARTS WITH`, `_geoRadius`, `_geoBoundingBox` or `_geoPolygon` at `\\\"\\\\xzz\\\" = 1`.\n1:11 \"\\xzz\" = 1"),
+        ("_foreign(a, b =)", "Was expecting a field name and an condition inside `_foreign(..)` filter but instead found ``.\n16:16 _foreign(a, b =)"),
+        ("x = 1 AND _foreign(a", "Was expecting a field name and an condition inside `_foreign(..)` filter but instead found ``.\n21:21 _foreign(a"),
+        ("_foreign(a, _foreign(b, c))", "Was expecting a field name and an condition inside `_foreign(..)` filter but instead found `c))`.\n25:28 _foreign(b, c))"),
+        ("  _foreign(a b)", "Was expecting a field name and an condition inside `_foreign(..)` filter but instead found `b)`.\n14:16   _foreign(a b)"),
+        ("x = _geoRadius", "The `_geoRadius` filter is an operation and can't be used as a value.\n5:15 x = _geoRadius"),
+        ("x = _geoBoundingBox([1,2],[3,4])", "The `_geoBoundingBox` filter is an operation and can't be used as a value.\n5:33 x = _geoBoundingBox([1,2],[3,4])"),
+        ("x = _geoPolygon([1,2],[3,4],[5,6])", "Found unexpected characters at the end of the filter: `([1,2],[3,4],[5,6])`. You probably forgot an `OR` or an `AND` rule.\n16:35 x = _geoPolygon([1,2],[3,4],[5,6])"),
+        ("_geoBoundingBox([1,2],[3,4],[5,6])", "The `_geoBoundingBox` filter expects two pairs of arguments: `_geoBoundingBox([latitude, longitude], [latitude, longitude])`.\n35:35 _geoBoundingBox([1,2],[3,4],[5,6])"),
+        ("_geoBoundingBox([1,2,3],[3,4])", "Was expecting 2 coordinates but instead found 3.\n18:19 _geoBoundingBox([1,2,3],[3,4])"),
+        ("x IN [a b]", "Expected only comma-separated field names inside `IN[..]` but instead found `b]`.\n9:11 x IN [a b]"),
+        ("x IN [  ", "Expected only comma-separated field names inside `IN[..]` but instead found `  `.\n7:9 x IN [  "),
+        ("x IN [a,", "Expected matching `]` after the list of field names given to `IN[`\n9:9 x IN [a,"),
+        ("x NOT IN a", "Expected `[` after `IN` keyword.\n10:11 x NOT IN a"),
+        ("x EXISTSfoo", "Found unexpected characters at the end of the filter: `foo`. You probably forgot an `OR` or an `AND` rule.\n9:12 x EXISTSfoo"),
+        ("x IS NULLABLE", "Found unexpected characters at the end of the filter: `ABLE`. You probably forgot an `OR` or an `AND` rule.\n10:14 x IS NULLABLE"),
+        ("x 1 TO", "Was expecting an operation `=`, `!=`, `>=`, `>`, `<=`, `<`, `IN`, `NOT IN`, `TO`, `EXISTS`, `NOT EXISTS`, `IS NULL`, `IS NOT NULL`, `IS EMPTY`, `IS NOT EMPTY`, `CONTAINS`, `NOT CONTAINS`, `STARTS WITH`, `NOT STARTS WITH`, `_geoRadius`, `_geoBoundingBox` or `_geoPolygon` at `x 1 TO`.\n1:7 x 1 TO"),
+        ("x TO 5", "Was expecting an operation `=`, `!=`, `>=`, `>`, `<=`, `<`, `IN`, `NOT IN`, `TO`, `EXISTS`, `NOT EXISTS`, `IS NULL`, `IS NOT NULL`, `IS EMPTY`, `IS NOT EMPTY`, `CONTAINS`, `NOT CONTAINS`, `STARTS WITH`, `NOT STARTS WITH`, `_geoRadius`, `_geoBoundingBox` or `_geoPolygon` at `x TO 5`.\n1:7 x TO 5"),
+        ("NOT", "Was expecting an operation `=`, `!=`, `>=`, `>`, `<=`, `<`, `IN`, `NOT IN`, `TO`, `EXISTS`, `NOT EXISTS`, `IS NULL`, `IS NOT NULL`, `IS EMPTY`, `IS NOT EMPTY`, `CONTAINS`, `NOT CONTAINS`, `STARTS WITH`, `NOT STARTS WITH`, `_geoRadius`, `_geoBoundingBox` or `_geoPolygon` but instead got nothing.\n4:4 NOT"),
+        ("NOT = 5", "Was expecting an operation `=`, `!=`, `>=`, `>`, `<=`, `<`, `IN`, `NOT IN`, `TO`, `EXISTS`, `NOT EXISTS`, `IS NULL`, `IS NOT NULL`, `IS EMPTY`, `IS NOT EMPTY`, `CONTAINS`, `NOT CONTAINS`, `STARTS WITH`, `NOT STARTS WITH`, `_geoRadius`, `_geoBoundingBox` or `_geoPolygon` at `= 5`.\n5:8 NOT = 5"),
+        ("(", "Was expecting an operation `=`, `!=`, `>=`, `>`, `<=`, `<`, `IN`, `NOT IN`, `TO`, `EXISTS`, `NOT EXISTS`, `IS NULL`, `IS NOT NULL`, `IS EMPTY`, `IS NOT EMPTY`, `CONTAINS`, `NOT CONTAINS`, `STARTS WITH`, `NOT STARTS WITH`, `_geoRadius`, `_geoBoundingBox` or `_geoPolygon` but instead got nothing.\n2:2 ("),
+        ("()", "Was expecting an operation `=`, `!=`, `>=`, `>`, `<=`, `<`, `IN`, `NOT IN`, `TO`, `EXISTS`, `NOT EXISTS`, `IS NULL`, `IS NOT NULL`, `IS EMPTY`, `IS NOT EMPTY`, `CONTAINS`, `NOT CONTAINS`, `STARTS WITH`, `NOT STARTS WITH`, `_geoRadius`, `_geoBoundingBox` or `_geoPolygon` at `)`.\n2:3 ()"),
+        ("(a = 1", "Expression `(a = 1` is missing the following closing delimiter: `)`.\n1:7 (a = 1"),
+        ("a = 1)", "Found unexpected characters at the end of the filter: `)`. You probably forgot an `OR` or an `AND` rule.\n6:7 a = 1)"),
+        ("a = 1\nAND b", "Was expecting an operation `=`, `!=`, `>=`, `>`, `<=`, `<`, `IN`, `NOT IN`, `TO`, `EXISTS`, `NOT EXISTS`, `IS NULL`, `IS NOT NULL`, `IS EMPTY`, `IS NOT EMPTY`, `CONTAINS`, `NOT CONTAINS`, `STARTS WITH`, `NOT STARTS WITH`, `_geoRadius`, `_geoBoundingBox` or `_geoPolygon` at `b`.\n5:6 a = 1\nAND b"),
+        ("a = 1\nAND b = 2 OR\n  c", "Was expecting an operation `=`, `!=`, `>=`, `>`, `<=`, `<`, `IN`, `NOT IN`, `TO`, `EXISTS`, `NOT EXISTS`, `IS NULL`, `IS NOT NULL`, `IS EMPTY`, `IS NOT EMPTY`, `CONTAINS`, `NOT CONTAINS`, `STARTS WITH`, `NOT STARTS WITH`, `_geoRadius`, `_geoBoundingBox` or `_geoPolygon` at `c`.\n3:4 a = 1\nAND b = 2 OR\n  c"),
+        ("a = 1", "Was expecting an operation `=`, `!=`, `>=`, `>`, `<=`, `<`, `IN`, `NOT IN`, `TO`, `EXISTS`, `NOT EXISTS`, `IS NULL`, `IS NOT NULL`, `IS EMPTY`, `IS NOT EMPTY`, `CONTAINS`, `NOT CONTAINS`, `STARTS WITH`, `NOT STARTS WITH`, `_geoRadius`, `_geoBoundingBox` or `_geoPolygon` at `a\\u{a0}= 1`.\n1:6 a = 1"),
+        ("a =  ", "Was expecting a value but instead got nothing.\n6:6 a =  "),
+        ("_vectors", "Was expecting an operation `=`, `!=`, `>=`, `>`, `<=`, `<`, `IN`, `NOT IN`, `TO`, `EXISTS`, `NOT EXISTS`, `IS NULL`, `IS NOT NULL`, `IS EMPTY`, `IS NOT EMPTY`, `CONTAINS`, `NOT CONTAINS`, `STARTS WITH`, `NOT STARTS WITH`, `_geoRadius`, `_geoBoundingBox` or `_geoPolygon` at `_vectors`.\n1:9 _vectors"),
+        ("_vectors.", "The vector filter's embedder name is invalid.\n10:10 _vectors."),
+        ("_vectors.e", "The vector filter has leftover tokens.\n11:11 _vectors.e"),
+        ("_vectors CONTAINS x", "Was expecting an operation like `EXISTS` or `NOT EXISTS` after the vector filter.\n10:20 _vectors CONTAINS x"),
+        ("_vectors.e.userProvidedX EXISTS", "The vector filter has leftover tokens.\n24:32 _vectors.e.userProvidedX EXISTS"),
+        ("_vectors.e.regenerate. EXISTS", "Was expecting one of `.fragments`, `.userProvided`, `.documentTemplate`, `.regenerate` or nothing, but instead found a point without a valid value.\n22:23 _vectors.e.regenerate. EXISTS"),
+        ("_vectors.'e EXISTS", "The quotes in one of the values are inconsistent.\n10:19 _vectors.'e EXISTS"),
+        ("_vectors.e.fragments.'f EXISTS", "The quotes in one of the values are inconsistent.\n22:31 _vectors.e.fragments.'f EXISTS"),
+        ("_vectors.\"\\x\" EXISTS", "The vector filter's embedder name is invalid.\n10:21 _vectors.\"\\x\" EXISTS"),
+        ("_vectors.e.fragmentsX EXISTS", "The vector filter is missing a fragment name.\n21:29 _vectors.e.fragmentsX EXISTS"),
+        ("_vectors.e.documenttemplate EXISTS", "Was expecting one of `fragments`, `userProvided`, `documentTemplate`, `regenerate` or nothing, but instead found `documenttemplate`. Did you mean `documentTemplate`?\n12:28 _vectors.e.documenttemplate EXISTS"),
+        ("_vectors.e.xyz EXISTS", "Was expecting one of `fragments`, `userProvided`, `documentTemplate`, `regenerate` or nothing, but instead found `xyz`.\n12:15 _vectors.e.xyz EXISTS"),
+        ("_vectors.e.\"regenerate\" EXISTS", "Was expecting this part to be unquoted.\n13:23 _vectors.e.\"regenerate\" EXISTS"),
+        ("x = \"\\u{D800}\"", "Malformed value: `\\\\u{D800}`.\n6:14 x = \"\\u{D800}\""),
+        ("x = '\\u{zz}'", "Found an invalid escaped sequence number: `\\\\u{zz}`.\n6:12 x = '\\u{zz}'"),
+        ("x = 'a\\x'", "The filter is incomplete and requires Unknown additional bytes to be parsed.\n1:10 x = 'a\\x'"),
+        ("x = 'a\\u12'", "The filter is incomplete and requires Unknown additional bytes to be parsed.\n1:12 x = 'a\\u12'"),
+        ("_geoPoint", "`_geoPoint` is a reserved keyword and thus can't be used as a filter expression. Use the `_geoRadius(latitude, longitude, distance)` or `_geoBoundingBox([latitude, longitude], [latitude, longitude])` built-in rules to filter on `_geo` coordinates.\n1:10 _geoPoint"),
+        ("_geoPointer = 1", "`_geoPoint` is a reserved keyword and thus can't be used as a filter expression. Use the `_geoRadius(latitude, longitude, distance)` or `_geoBoundingBox([latitude, longitude], [latitude, longitude])` built-in rules to filter on `_geo` coordinates.\n1:16 _geoPointer = 1"),
+        ("_geoDistancex = 1", "`_geoDistance` is a reserved keyword and thus can't be used as a filter expression. Use the `_geoRadius(latitude, longitude, distance)` or `_geoBoundingBox([latitude, longitude], [latitude, longitude])` built-in rules to filter on `_geo` coordinates.\n1:18 _geoDistancex = 1"),
+        ("x = _geo", "`_geo` is a reserved keyword and thus can't be used as a filter expression. Use the `_geoRadius(latitude, longitude, distance)` or `_geoBoundingBox([latitude, longitude], [latitude, longitude])` built-in rules to filter on `_geo` coordinates.\n5:9 x = _geo"),
+        ("a = 1 OR", "Was expecting an operation `=`, `!=`, `>=`, `>`, `<=`, `<`, `IN`, `NOT IN`, `TO`, `EXISTS`, `NOT EXISTS`, `IS NULL`, `IS NOT NULL`, `IS EMPTY`, `IS NOT EMPTY`, `CONTAINS`, `NOT CONTAINS`, `STARTS WITH`, `NOT STARTS WITH`, `_geoRadius`, `_geoBoundingBox` or `_geoPolygon` but instead got nothing.\n9:9 a = 1 OR"),
+        ("a = 1 AND NOT", "Was expecting an operation `=`, `!=`, `>=`, `>`, `<=`, `<`, `IN`, `NOT IN`, `TO`, `EXISTS`, `NOT EXISTS`, `IS NULL`, `IS NOT NULL`, `IS EMPTY`, `IS NOT EMPTY`, `CONTAINS`, `NOT CONTAINS`, `STARTS WITH`, `NOT STARTS WITH`, `_geoRadius`, `_geoBoundingBox` or `_geoPolygon` but instead got nothing.\n14:14 a = 1 AND NOT"),
+        ("NOT (a = 1", "Expression `(a = 1` is missing the following closing delimiter: `)`.\n5:11 NOT (a = 1"),
+        ("a IN [1,,2]", "Expected only comma-separated field names inside `IN[..]` but instead found `,2]`.\n9:12 a IN [1,,2]"),
+        ("x STARTS  WITH y", "Was expecting an operation `=`, `!=`, `>=`, `>`, `<=`, `<`, `IN`, `NOT IN`, `TO`, `EXISTS`, `NOT EXISTS`, `IS NULL`, `IS NOT NULL`, `IS EMPTY`, `IS NOT EMPTY`, `CONTAINS`, `NOT CONTAINS`, `STARTS WITH`, `NOT STARTS WITH`, `_geoRadius`, `_geoBoundingBox` or `_geoPolygon` at `x STARTS  WITH y`.\n1:17 x STARTS  WITH y"),
+        ("xIS NULL", "Was expecting an operation `=`, `!=`, `>=`, `>`, `<=`, `<`, `IN`, `NOT IN`, `TO`, `EXISTS`, `NOT EXISTS`, `IS NULL`, `IS NOT NULL`, `IS EMPTY`, `IS NOT EMPTY`, `CONTAINS`, `NOT CONTAINS`, `STARTS WITH`, `NOT STARTS WITH`, `_geoRadius`, `_geoBoundingBox` or `_geoPolygon` at `xIS NULL`.\n1:9 xIS NULL"),
+    ];
+    let mut mismatches = Vec::new();
+    for (input, expected) in cases {
+        let actual = message(input);
+        if actual != expected {
+            mismatches.push(format!(
+                "input:    {input:?}\nexpected: {expected:?}\nactual:   {actual:?}"
+            ));
+        }
+    }
+    assert!(
+        mismatches.is_empty(),
+        "{} mismatches:\n\n{}",
+        mismatches.len(),
+        mismatches.join("\n\n")
+    );
+}

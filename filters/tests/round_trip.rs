@@ -24,6 +24,9 @@ fn text() -> impl Strategy<Value = String> {
         Just("EXISTSx".to_string()),
         Just("_geo".to_string()),
         Just("_vectors".to_string()),
+        Just("_vectors.e".to_string()),
+        Just("_geoPolygon".to_string()),
+        Just("NOTO".to_string()),
         Just(String::new()),
         "[ a-z'\"\\\\()\\[\\],=<>!éß🐻\\n]{0,8}",
     ]
@@ -250,4 +253,20 @@ fn values_that_cannot_be_bare_are_quoted_and_escaped() {
         value: Token::bare("say \"hi\" \\ bye"),
     };
     assert_eq!(filter.to_string(), r#""OR" = "say \"hi\" \\ bye""#);
+}
+
+#[test]
+fn words_that_merely_start_like_keywords_stay_bare() {
+    let filter = parse("NOTO\n=O AND ISBN 1 TO EXISTSx").unwrap().unwrap();
+    assert_eq!(filter.to_string(), "NOTO = O AND ISBN 1 TO EXISTSx");
+}
+
+#[test]
+fn bare_words_read_differently_at_their_place_are_quoted() {
+    let range = Filter::Range {
+        field: Token::bare("_vectors"),
+        from: Token::bare("EXISTSx"),
+        to: Token::bare("2"),
+    };
+    assert_eq!(range.to_string(), r#""_vectors" "EXISTSx" TO 2"#);
 }

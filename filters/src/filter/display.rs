@@ -3,9 +3,9 @@
 //! The output is a filter string [`super::parse`] accepts and that parses back to the same
 //! AST (spans aside), for every AST the parser can produce. Tokens are written bare when
 //! they can be, and between double quotes (with `\` and `"` escaped) when the client
-//! quoted them or when a bare word would be read differently (keywords, empty strings,
-//! characters outside words, names the parser treats specially such as `_geo...` and
-//! `_vectors...`). `AND` binds tighter than `OR`; parentheses are printed only where the
+//! quoted them or when a bare word would be read differently at that place (keywords,
+//! empty strings, characters outside words, the reserved `_geo...` names, `_vectors`
+//! before `EXISTS`, `EXISTS...` before `TO`). `AND` binds tighter than `OR`; parentheses are printed only where the
 //! nesting needs them.
 //!
 //! Shapes the parser never produces have no faithful text: an `And`/`Or` without children
@@ -35,20 +35,36 @@ impl Display for Filter {
             ),
             Filter::Not(inner) => write_not(f, inner),
             Filter::Compare { field, op, value } => {
-                write!(f, "{} {op} {}", Value(field), Value(value))
+                write!(f, "{} {op} {}", Value::plain(field), Value::plain(value))
             }
             Filter::Range { field, from, to } => {
-                write!(f, "{} {} TO {}", Value(field), Value(from), Value(to))
+                write!(
+                    f,
+                    "{} {} TO {}",
+                    Value::field_before_keyword(field),
+                    Value::range_start(from),
+                    Value::plain(to)
+                )
             }
             Filter::In { field, values } => write_in(f, field, "IN", values),
-            Filter::Exists { field } => write!(f, "{} EXISTS", Value(field)),
-            Filter::IsNull { field } => write!(f, "{} IS NULL", Value(field)),
-            Filter::IsEmpty { field } => write!(f, "{} IS EMPTY", Value(field)),
+            Filter::Exists { field } => write!(f, "{} EXISTS", Value::field_before_keyword(field)),
+            Filter::IsNull { field } => write!(f, "{} IS NULL", Value::plain(field)),
+            Filter::IsEmpty { field } => write!(f, "{} IS EMPTY", Value::plain(field)),
             Filter::Contains { field, value } => {
-                write!(f, "{} CONTAINS {}", Value(field), Value(value))
+                write!(
+                    f,
+                    "{} CONTAINS {}",
+                    Value::field_before_keyword(field),
+                    Value::plain(value)
+                )
             }
             Filter::StartsWith { field, value } => {
-                write!(f, "{} STARTS WITH {}", Value(field), Value(value))
+                write!(
+                    f,
+                    "{} STARTS WITH {}",
+                    Value::field_before_keyword(field),
+                    Value::plain(value)
+                )
             }
             Filter::VectorExists { embedder, selector } => {
                 write_vectors(f, embedder.as_ref(), selector)?;
@@ -91,7 +107,7 @@ impl Display for Filter {
                 f.write_str(")")
             }
             Filter::Foreign { field, filter } => {
-                write!(f, "_foreign({}, {filter})", Value(field))
+                write!(f, "_foreign({}, {filter})", Value::plain(field))
             }
         }
     }
@@ -119,14 +135,24 @@ fn join(
 fn write_not(f: &mut Formatter<'_>, inner: &Filter) -> fmt::Result {
     match inner {
         Filter::In { field, values } => write_in(f, field, "NOT IN", values),
-        Filter::Exists { field } => write!(f, "{} NOT EXISTS", Value(field)),
-        Filter::IsNull { field } => write!(f, "{} IS NOT NULL", Value(field)),
-        Filter::IsEmpty { field } => write!(f, "{} IS NOT EMPTY", Value(field)),
+        Filter::Exists { field } => write!(f, "{} NOT EXISTS", Value::field_before_keyword(field)),
+        Filter::IsNull { field } => write!(f, "{} IS NOT NULL", Value::plain(field)),
+        Filter::IsEmpty { field } => write!(f, "{} IS NOT EMPTY", Value::plain(field)),
         Filter::Contains { field, value } => {
-            write!(f, "{} NOT CONTAINS {}", Value(field), Value(value))
+            write!(
+                f,
+                "{} NOT CONTAINS {}",
+                Value::field_before_keyword(field),
+                Value::plain(value)
+            )
         }
         Filter::StartsWith { field, value } => {
-            write!(f, "{} NOT STARTS WITH {}", Value(field), Value(value))
+            write!(
+                f,
+                "{} NOT STARTS WITH {}",
+                Value::field_before_keyword(field),
+                Value::plain(value)
+            )
         }
         Filter::VectorExists { embedder, selector } => {
             write_vectors(f, embedder.as_ref(), selector)?;
@@ -141,12 +167,12 @@ fn write_not(f: &mut Formatter<'_>, inner: &Filter) -> fmt::Result {
 }
 
 fn write_in(f: &mut Formatter<'_>, field: &Token, keyword: &str, values: &[Token]) -> fmt::Result {
-    write!(f, "{} {keyword} [", Value(field))?;
+    write!(f, "{} {keyword} [", Value::plain(field))?;
     for (index, value) in values.iter().enumerate() {
         if index > 0 {
             f.write_str(", ")?;
         }
-        write!(f, "{}", Value(value))?;
+        write!(f, "{}", Value::plain(value))?;
     }
     f.write_str("]")
 }
@@ -173,13 +199,51 @@ fn write_vectors(
     }
 }
 
-/// A field name or value token.
-struct Value<'t>(&'t Token);
+/// A field name or value token, with what follows it in the printed filter.
+struct Value<'t> {
+    token: &'t Token,
+    place: Place,
+}
+
+/// Where a token is printed; some places read a bare word differently.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Place {
+    /// Before an operator or `IN`, after an operator, in a list, after `TO`.
+    Plain,
+    /// The field of `EXISTS`, `TO`, `CONTAINS` and `STARTS WITH`, which Meilisearch tries
+    /// to read as a `_vectors` filter first.
+    FieldBeforeKeyword,
+    /// The lower bound of `TO`, which Meilisearch tries to read as `EXISTS` first.
+    RangeStart,
+}
+
+impl<'t> Value<'t> {
+    fn plain(token: &'t Token) -> Self {
+        Value {
+            token,
+            place: Place::Plain,
+        }
+    }
+
+    fn field_before_keyword(token: &'t Token) -> Self {
+        Value {
+            token,
+            place: Place::FieldBeforeKeyword,
+        }
+    }
+
+    fn range_start(token: &'t Token) -> Self {
+        Value {
+            token,
+            place: Place::RangeStart,
+        }
+    }
+}
 
 impl Display for Value<'_> {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
-        let text = &self.0.value;
-        if self.0.quoted || !can_be_bare_value(text) {
+        let text = &self.token.value;
+        if self.token.quoted || !can_be_bare_at(text, self.place) {
             write_quoted(f, text)
         } else {
             f.write_str(text)
@@ -207,22 +271,30 @@ impl Display for VectorName<'_> {
 
 impl Token {
     /// Whether `Display` for a filter can write this field name or value without quotes
-    /// (it then does so unless [`Token::quoted`] is set).
+    /// wherever it stands (it then does so unless [`Token::quoted`] is set).
     pub fn can_be_written_bare(&self) -> bool {
-        can_be_bare_value(&self.value)
+        [Place::Plain, Place::FieldBeforeKeyword, Place::RangeStart]
+            .into_iter()
+            .all(|place| can_be_bare_at(&self.value, place))
     }
 }
 
-/// Whether `text` reads back as itself when written without quotes wherever a field name
-/// or a value stands.
-fn can_be_bare_value(text: &str) -> bool {
-    !text.is_empty()
+/// Whether `text`, written without quotes at `place`, reads back as itself. These are
+/// exactly the words the parser accepts bare there, so a token parsed bare prints bare.
+fn can_be_bare_at(text: &str, place: Place) -> bool {
+    let word = !text.is_empty()
         && text.chars().all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.'))
-        // `x EXISTSy TO 3` would read as `x EXISTS` followed by garbage, and so on: keep
-        // anything that starts like a keyword between quotes.
-        && !KEYWORDS.iter().any(|keyword| text.starts_with(keyword))
-        && !text.starts_with("_geo")
-        && !text.starts_with("_vectors")
+        && !KEYWORDS.contains(&text)
+        // Names Meilisearch reserves for geo operations.
+        && !text.starts_with("_geoPoint")
+        && !text.starts_with("_geoDistance")
+        && text != "_geo"
+        && text != "_geoPolygon";
+    word && match place {
+        Place::Plain => true,
+        Place::FieldBeforeKeyword => text != "_vectors" && !text.starts_with("_vectors."),
+        Place::RangeStart => !text.starts_with("EXISTS"),
+    }
 }
 
 fn write_quoted(f: &mut Formatter<'_>, text: &str) -> fmt::Result {

@@ -23,6 +23,8 @@
 //! word       = (alphanumeric | "_" | "-" | ".")+ but not a keyword
 //! ```
 
+use std::cell::Cell;
+
 use super::ast::{CompareOp, Filter, Span, Token, VectorSelector};
 use super::error::{ErrorKind, FilterError, ParseError};
 
@@ -59,7 +61,10 @@ pub fn parse(input: &str) -> Result<Option<Filter>, FilterError> {
     if input.trim().is_empty() {
         return Ok(None);
     }
-    let parser = Parser { src: input };
+    let parser = Parser {
+        src: input,
+        echo: Cell::new(0),
+    };
     let result = parser.or(0, 0).and_then(|(end, filter)| {
         if end == input.len() {
             Ok(filter)
@@ -133,6 +138,12 @@ struct RawValue {
 
 struct Parser<'a> {
     src: &'a str,
+    /// Where the input echoed on an error's position line starts for errors created from
+    /// now on. Meilisearch echoes the whole input, except after it has entered a
+    /// `_foreign(`: from then on it echoes the input from that `_foreign` on. A parse
+    /// never backtracks over a `_foreign(` it entered (it succeeds or fails for good),
+    /// so one value updated in parse order is enough.
+    echo: Cell<usize>,
 }
 
 impl<'a> Parser<'a> {
@@ -189,7 +200,7 @@ impl<'a> Parser<'a> {
             kind,
             start: at,
             end: self.src.len(),
-            echo_from: 0,
+            echo_from: self.echo.get(),
         }
     }
 
@@ -206,7 +217,7 @@ impl<'a> Parser<'a> {
             kind,
             start: span.start,
             end: span.end,
-            echo_from: 0,
+            echo_from: self.echo.get(),
         })
     }
 
@@ -257,10 +268,18 @@ impl<'a> Parser<'a> {
         }
         let open = self.ms0(at);
         if self.peek(open) == Some('(') {
+            let echo_from = self.echo.get();
             let (end, inner) = cut(self.or(self.ms0(open + 1), depth + 1))?;
             let close = self.ms0(end);
             if self.peek(close) != Some(')') {
-                return Err(self.fail(ErrorKind::MissingClosingDelimiter(')'), at));
+                let kind = ErrorKind::MissingClosingDelimiter(')');
+                let error = ParseError {
+                    kind,
+                    start: at,
+                    end: self.src.len(),
+                    echo_from,
+                };
+                return Err(Fail::Failure(error));
             }
             return Ok((self.ms0(close + 1), inner));
         }
@@ -338,7 +357,7 @@ impl<'a> Parser<'a> {
                         kind: ErrorKind::ExpectedValue { reserved },
                         start: at,
                         end: word_end,
-                        echo_from: 0,
+                        echo_from: self.echo.get(),
                     }));
                 }
                 let raw = RawValue {
@@ -359,7 +378,7 @@ impl<'a> Parser<'a> {
                     kind: ErrorKind::InvalidEscapedNumber,
                     start: raw.span.start,
                     end: raw.span.end,
-                    echo_from: 0,
+                    echo_from: self.echo.get(),
                 }))
             }
             Err(Unescape::BadChar) => {
@@ -367,7 +386,7 @@ impl<'a> Parser<'a> {
                     kind: ErrorKind::MalformedValue,
                     start: raw.span.start,
                     end: raw.span.end,
-                    echo_from: 0,
+                    echo_from: self.echo.get(),
                 }))
             }
         };
@@ -944,12 +963,13 @@ impl<'a> Parser<'a> {
     // ----- _foreign -------------------------------------------------------------------
 
     /// `_foreign(field, filter)`. Any error inside the parentheses becomes the `_foreign`
-    /// error, and its position line echoes the input from the `_foreign` on.
+    /// error; from here on, position lines echo the input from the `_foreign` on.
     fn foreign(&self, at: usize, depth: usize) -> PResult<Filter> {
         let start = self.ms0(at);
         let after = self
             .word_exact(start, "_foreign")
             .ok_or_else(|| self.decline(ErrorKind::Mismatch, start))?;
+        self.echo.set(at);
         let inner = || -> PResult<Filter> {
             if !self.starts_with(after, "(") {
                 return Err(self.decline(ErrorKind::Char('('), after));
@@ -973,18 +993,10 @@ impl<'a> Parser<'a> {
             ))
         };
         inner().map_err(|fail| match fail {
-            Fail::Error(error) | Fail::Failure(error) => {
-                let echo_from = if error.kind == ErrorKind::Foreign {
-                    error.echo_from
-                } else {
-                    at
-                };
-                Fail::Failure(ParseError {
-                    kind: ErrorKind::Foreign,
-                    echo_from,
-                    ..error
-                })
-            }
+            Fail::Error(error) | Fail::Failure(error) => Fail::Failure(ParseError {
+                kind: ErrorKind::Foreign,
+                ..error
+            }),
             Fail::Incomplete => Fail::Incomplete,
         })
     }
