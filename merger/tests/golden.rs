@@ -6,8 +6,9 @@
 use std::path::PathBuf;
 
 use miroir_merger::{
-    merge_documents, merge_facet_search, merge_index_stats, merge_search, FacetOrder,
-    FacetSearchRequest, Pagination, SearchRequest,
+    assemble_two_phase, merge_documents, merge_facet_search, merge_federated, merge_index_stats,
+    merge_search, select_winners, FacetOrder, FacetSearchRequest, FacetSettings, FederatedQuery,
+    FederatedRequest, Pagination, SearchRequest,
 };
 use serde_json::Value;
 
@@ -46,7 +47,16 @@ fn request(case: &str) -> SearchRequest {
     req.pagination = pagination;
     req.show_ranking_score = flag("showRankingScore");
     req.show_ranking_score_details = flag("showRankingScoreDetails");
+    req.facets = facet_settings();
     req
+}
+
+/// The capture script sets `faceting.sortFacetValuesBy: {"genre": "count"}`.
+fn facet_settings() -> FacetSettings {
+    FacetSettings {
+        max_values_per_facet: 100,
+        sort_facet_values_by: vec![("genre".to_string(), FacetOrder::Count)],
+    }
 }
 
 fn keys(v: &Value) -> Vec<String> {
@@ -139,6 +149,77 @@ fn descending_sort_then_relevance_merges_like_one_node() {
 #[test]
 fn page_mode_totals_and_window_match_one_node() {
     assert_search_case("page_mode");
+}
+
+#[test]
+fn ascending_geo_sort_puts_nearer_hits_first_like_one_node() {
+    assert_search_case("geo_sort_asc");
+}
+
+#[test]
+fn two_phase_search_gives_the_one_phase_answer() {
+    let case = "two_phase";
+    let phase1: Vec<Vec<u8>> = (0..3)
+        .map(|s| read(case, &format!("phase1_shard{s}.json")))
+        .collect();
+    let phase2: Vec<Vec<u8>> = (0..3)
+        .map(|s| read(case, &format!("phase2_shard{s}.json")))
+        .collect();
+    let p1: Vec<&[u8]> = phase1.iter().map(Vec::as_slice).collect();
+    let p2: Vec<&[u8]> = phase2.iter().map(Vec::as_slice).collect();
+    let req = request("relevance_facets");
+    let winners = select_winners(&p1, &req, "id").expect("phase 1");
+    let two: Value = serde_json::from_slice(
+        &assemble_two_phase(&p1, &winners, &p2, &req, "id").expect("phase 2"),
+    )
+    .expect("json");
+    let one_owned = shards("relevance_facets");
+    let one_bodies: Vec<&[u8]> = one_owned.iter().map(Vec::as_slice).collect();
+    let one: Value =
+        serde_json::from_slice(&merge_search(&one_bodies, &req).expect("merge")).expect("json");
+    assert_eq!(keys(&two), keys(&one));
+    for k in keys(&one).iter().filter(|k| *k != "processingTimeMs") {
+        assert_eq!(two[k], one[k], "`{k}`");
+    }
+}
+
+#[test]
+fn federated_merge_of_shard_searches_equals_meilisearch_federation() {
+    let case = "federated";
+    let single: Value = serde_json::from_slice(&read(case, "single.json")).expect("json");
+    let owned = shards(case);
+    let weights = [1.0, 0.8, 1.3];
+    let queries: Vec<FederatedQuery<'_>> = owned
+        .iter()
+        .enumerate()
+        .map(|(s, body)| FederatedQuery {
+            index_uid: format!("s{s}"),
+            weight: weights[s],
+            show_ranking_score: false,
+            show_ranking_score_details: false,
+            facets: facet_settings(),
+            responses: vec![body.as_slice()],
+        })
+        .collect();
+    let req = FederatedRequest {
+        pagination: Pagination::OffsetLimit {
+            offset: 1,
+            limit: 7,
+        },
+        merge_facets: None,
+        request_uid: None,
+    };
+    let merged: Value =
+        serde_json::from_slice(&merge_federated(&queries, &req).expect("merge")).expect("json");
+    let mut expected = single.clone();
+    let obj = expected.as_object_mut().expect("object");
+    obj.remove("requestUid");
+    obj["processingTimeMs"] = merged["processingTimeMs"].clone();
+    for h in obj["hits"].as_array_mut().expect("hits") {
+        h.as_object_mut().expect("hit").remove("_miroir_shard");
+    }
+    assert_eq!(keys(&merged), keys(&expected));
+    assert_eq!(merged, expected);
 }
 
 #[test]

@@ -7,7 +7,7 @@ indexes one corpus twice: whole in index `all` (without Miroir's field), and spl
 every case the client's request against `all` and the node requests against each shard.
 Usage: capture.py /opt/meili/target/release/meilisearch merger/tests/golden
 """
-import json, os, shutil, socket, subprocess, sys, tempfile, time, urllib.request
+import json, os, shutil, socket, subprocess, sys, tempfile, time, urllib.error, urllib.request
 
 BIN, OUT = sys.argv[1], sys.argv[2]
 
@@ -18,8 +18,11 @@ def call(base, method, path, body=None):
     data = None if body is None else json.dumps(body).encode()
     req = urllib.request.Request(base + path, data=data, method=method,
                                  headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(req) as r:
-        return r.read()
+    try:
+        with urllib.request.urlopen(req) as r:
+            return r.read()
+    except urllib.error.HTTPError as e:
+        raise SystemExit(f"{method} {path}: {e.code} {e.read().decode()}")
 
 def wait_tasks(base):
     while True:
@@ -44,6 +47,7 @@ def corpus():
             "overview": " ".join(WORDS[(i * 5 + k) % len(WORDS)] for k in range(8)),
             "genre": [GENRES[i % len(GENRES)], GENRES[(i // 2) % len(GENRES)]],
             "rating": (i * 37) % 10 + 0.5,
+            "_geo": {"lat": 48.0 + (i % 7) * 0.25, "lng": 2.0 + (i % 5) * 0.3},
         }
         # Mixed sort values: mostly numbers, some strings, some missing.
         if i % 11 == 0:
@@ -70,6 +74,10 @@ CASES = {
         {"q": "night", "page": 2, "hitsPerPage": 4,
          "showRankingScore": True, "showRankingScoreDetails": True},
         {"page": 1, "hitsPerPage": 8}),
+    "geo_sort_asc": (
+        {"q": "", "sort": ["_geoPoint(48.6, 2.5):asc", "rating:desc"], "limit": 9,
+         "showRankingScore": True, "showRankingScoreDetails": True},
+        {"offset": 0, "limit": 9}),
     "scores_hidden_from_client": (
         {"q": "river ship", "limit": 7, "attributesToHighlight": ["title"]},
         {"offset": 0, "limit": 7}),
@@ -91,8 +99,9 @@ def main():
             except Exception:
                 time.sleep(0.1)
         settings = {"searchableAttributes": ["title", "overview", "genre"],
-                    "filterableAttributes": ["genre", "rating", "_miroir_shard"],
-                    "sortableAttributes": ["year", "rating"]}
+                    "filterableAttributes": ["id", "genre", "rating", "_miroir_shard"],
+                    "sortableAttributes": ["year", "rating", "_geo"],
+                    "faceting": {"sortFacetValuesBy": {"genre": "count"}}}
         docs = corpus()
         for uid in ["all", "s0", "s1", "s2"]:
             call(base, "POST", "/indexes", {"uid": uid, "primaryKey": "id"})
@@ -116,6 +125,38 @@ def main():
             for s in range(3):
                 with open(os.path.join(d, f"shard{s}.json"), "wb") as f:
                     f.write(call(base, "POST", f"/indexes/s{s}/search", node))
+        # Two phases: ids and scores first, then the winners of each shard.
+        client, node_page = CASES["relevance_facets"]
+        d = os.path.join(OUT, "two_phase"); os.makedirs(d, exist_ok=True)
+        node = dict(client, **node_page, attributesToRetrieve=["id"])
+        for s in range(3):
+            body = call(base, "POST", f"/indexes/s{s}/search", node)
+            with open(os.path.join(d, f"phase1_shard{s}.json"), "wb") as f:
+                f.write(body)
+        # Phase 2 asks every shard for all its phase-1 hits (a superset of its winners):
+        # the test checks that assembly picks the right ones.
+        for s in range(3):
+            ids = [h["id"] for h in json.load(open(os.path.join(d, f"phase1_shard{s}.json")))["hits"]]
+            q2 = {k: v for k, v in client.items() if k not in ("offset", "limit", "facets")}
+            q2.update(filter=f"id IN [{', '.join(map(str, ids))}]", limit=max(len(ids), 1))
+            with open(os.path.join(d, f"phase2_shard{s}.json"), "wb") as f:
+                f.write(call(base, "POST", f"/indexes/s{s}/search", q2))
+        # Federated: Meilisearch's own federation over the three shard indexes.
+        d = os.path.join(OUT, "federated"); os.makedirs(d, exist_ok=True)
+        weights = [1.0, 0.8, 1.3]
+        fed = {"federation": {"offset": 1, "limit": 7,
+                              "facetsByIndex": {f"s{s}": ["genre"] for s in range(3)}},
+               "queries": [{"indexUid": f"s{s}", "q": "the love",
+                            "federationOptions": {"weight": weights[s]}} for s in range(3)]}
+        with open(os.path.join(d, "request.json"), "w") as f:
+            json.dump(fed, f, indent=2)
+        with open(os.path.join(d, "single.json"), "wb") as f:
+            f.write(call(base, "POST", "/multi-search", fed))
+        for s in range(3):
+            q = {"q": "the love", "facets": ["genre"], "offset": 0, "limit": 8,
+                 "showRankingScore": True, "showRankingScoreDetails": True}
+            with open(os.path.join(d, f"shard{s}.json"), "wb") as f:
+                f.write(call(base, "POST", f"/indexes/s{s}/search", q))
         fs = {"facetName": "genre", "facetQuery": "d"}
         d = os.path.join(OUT, "facet_search"); os.makedirs(d, exist_ok=True)
         with open(os.path.join(d, "single.json"), "wb") as f:
