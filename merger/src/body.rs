@@ -93,21 +93,25 @@ impl Parser {
 
 /// Which members of a hit or document to drop when copying it.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Strip {
+pub(crate) struct Strip<'a> {
     pub ranking_score: bool,
     pub ranking_score_details: bool,
+    /// Top-level attributes the proxy added to the node query for the merge only.
+    pub extra: &'a [String],
 }
 
-impl Strip {
-    pub(crate) const MIROIR_ONLY: Strip = Strip {
+impl Strip<'_> {
+    pub(crate) const MIROIR_ONLY: Strip<'static> = Strip {
         ranking_score: false,
         ranking_score_details: false,
+        extra: &[],
     };
 
     fn drops(&self, key: &[u8]) -> bool {
         key.starts_with(b"_miroir_")
             || (self.ranking_score && key == b"_rankingScore")
             || (self.ranking_score_details && key == b"_rankingScoreDetails")
+            || self.extra.iter().any(|e| e.as_bytes() == key)
     }
 }
 
@@ -127,7 +131,7 @@ fn is_hit_trailer(key: &[u8]) -> bool {
 pub(crate) fn copy_object(
     body: &[u8],
     obj: Range<usize>,
-    strip: Strip,
+    strip: Strip<'_>,
     insert: Option<&[u8]>,
     out: &mut Vec<u8>,
     response: usize,
@@ -185,7 +189,10 @@ pub(crate) fn copy_object(
 }
 
 /// A conservative pre-check: could this object contain a member to drop?
-fn needs_splice(obj: &[u8], strip: Strip) -> bool {
+fn needs_splice(obj: &[u8], strip: Strip<'_>) -> bool {
+    if !strip.extra.is_empty() {
+        return true;
+    }
     memchr::memmem::find(obj, b"\"_miroir_").is_some()
         || ((strip.ranking_score || strip.ranking_score_details)
             && memchr::memmem::find(obj, b"\"_rankingScore").is_some())
@@ -224,6 +231,7 @@ mod tests {
         let strip = Strip {
             ranking_score: true,
             ranking_score_details: true,
+            extra: &[],
         };
         assert_eq!(copy(hit, strip, None), r#"{"id":1}"#);
     }

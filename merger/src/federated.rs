@@ -46,6 +46,9 @@ pub struct FederatedRequest {
     pub merge_facets: Option<usize>,
     /// `requestUid` to write.
     pub request_uid: Option<String>,
+    /// `federation.distinct`: drop hits whose value a better hit already has (totals
+    /// reduced by the drops).
+    pub distinct: Option<String>,
 }
 
 /// Merges a federated multi-search. Queries are given in request order (their index in
@@ -69,7 +72,15 @@ pub fn merge_federated(
     }
     let mut parser = Parser::new();
     let (skip, take) = req.pagination.window(usize::MAX);
-    let picked = select(&sources, &groups, skip, take, &mut parser)?;
+    let selection = select(
+        &sources,
+        &groups,
+        skip,
+        take,
+        req.distinct.as_deref(),
+        &mut parser,
+    )?;
+    let picked = selection.picked;
 
     let mut out = Vec::with_capacity(4096);
     out.extend_from_slice(b"{\"hits\":[");
@@ -90,6 +101,7 @@ pub fn merge_federated(
         let strip = Strip {
             ranking_score: !q.show_ranking_score,
             ranking_score_details: !q.show_ranking_score_details,
+            extra: &[],
         };
         let src = &sources[p.src];
         copy_object(
@@ -132,6 +144,7 @@ pub fn merge_federated(
             }
         }
     }
+    let total = total.saturating_sub(selection.rejected);
     out.push(b',');
     push_key(&mut out, "processingTimeMs");
     push_u64(&mut out, time);
@@ -221,6 +234,7 @@ mod tests {
             },
             merge_facets: None,
             request_uid: None,
+            distinct: None,
         };
         let out = merge_federated(
             &[q("movies", 1.0, vec![movies]), q("books", 2.0, vec![books])],
@@ -244,6 +258,7 @@ mod tests {
             },
             merge_facets: None,
             request_uid: None,
+            distinct: None,
         };
         let out = merge_federated(&[q("m", 1.0, vec![s1, s2])], &req).expect("merge");
         assert_eq!(

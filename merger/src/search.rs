@@ -10,7 +10,9 @@
 //! index, then to the earlier position in that response.
 
 use std::cmp::Ordering;
-use std::collections::BinaryHeap;
+use std::collections::{BinaryHeap, HashSet};
+
+use simd_json::prelude::*;
 use std::ops::Range;
 
 use crate::body::{copy_object, parse_f64, Parser, Strip, TopLevel};
@@ -112,6 +114,13 @@ pub struct SearchRequest {
     pub facets: FacetSettings,
     /// `requestUid` to write (1.50 writes one on every search; the proxy decides).
     pub request_uid: Option<String>,
+    /// The distinct attribute in effect (the query's `distinct`, else the index's
+    /// `distinctAttribute`), a top-level attribute. Each node applies it to its own hits;
+    /// the merge removes hits whose value another node's better hit already has.
+    pub distinct: Option<String>,
+    /// Top-level attributes the proxy added to `attributesToRetrieve` for the merge only
+    /// (e.g. the distinct attribute): removed from every hit.
+    pub drop_attributes: Vec<String>,
 }
 
 impl SearchRequest {
@@ -124,13 +133,16 @@ impl SearchRequest {
             show_ranking_score_details: false,
             facets: FacetSettings::default(),
             request_uid: None,
+            distinct: None,
+            drop_attributes: Vec::new(),
         }
     }
 
-    fn strip(&self) -> Strip {
+    fn strip(&self) -> Strip<'_> {
         Strip {
             ranking_score: !self.show_ranking_score,
             ranking_score_details: !self.show_ranking_score_details,
+            extra: &self.drop_attributes,
         }
     }
 }
@@ -244,15 +256,27 @@ pub(crate) struct Picked {
     pub key: RankKey,
 }
 
+/// The outcome of a selection.
+pub(crate) struct Selection {
+    /// The window, in order.
+    pub picked: Vec<Picked>,
+    /// Hits dropped as duplicates of the distinct attribute (all responses walked).
+    pub rejected: u64,
+}
+
 /// Selects the global hits `[skip, skip + take)` from `sources` (pinned hits placed at
 /// their positions). `groups[src]` is a tie-breaker that ranks before the source index.
+/// With `distinct`, a hit sharing a distinct value with a better hit is dropped, and
+/// every response is walked to the end to count the drops (as Meilisearch's federation
+/// does).
 pub(crate) fn select(
     sources: &[Source<'_>],
     groups: &[usize],
     skip: usize,
     take: usize,
+    distinct: Option<&str>,
     parser: &mut Parser,
-) -> Result<Vec<Picked>, MergeError> {
+) -> Result<Selection, MergeError> {
     // Pinned hits are rare: find them with a byte search before parsing anything.
     let mut pins: Vec<Picked> = Vec::new();
     let mut pinned: Vec<Vec<bool>> = Vec::new();
@@ -301,15 +325,28 @@ pub(crate) fn select(
         advance(s, &mut heap, parser)?;
     }
     let mut organic: Vec<Picked> = Vec::with_capacity(organic_needed.min(4096));
-    while organic.len() < organic_needed {
+    let mut seen: HashSet<String> = HashSet::new();
+    let mut rejected = 0u64;
+    while organic.len() < organic_needed || distinct.is_some() {
         let Some(head) = heap.pop() else { break };
         let s = head.src;
+        advance(s, &mut heap, parser)?;
+        if let Some(attr) = distinct {
+            let values = distinct_values(&sources[s], head.pos, attr, s, parser)?;
+            if values.iter().any(|v| seen.contains(v)) {
+                rejected += 1;
+                continue;
+            }
+            seen.extend(values);
+            if organic.len() >= organic_needed {
+                continue;
+            }
+        }
         organic.push(Picked {
             src: s,
             pos: head.pos,
             key: head.key,
         });
-        advance(s, &mut heap, parser)?;
     }
     if !pins.is_empty() {
         pins.sort_by_key(|p| {
@@ -325,7 +362,41 @@ pub(crate) fn select(
             organic.insert(at, p);
         }
     }
-    Ok(organic.into_iter().skip(skip).take(take).collect())
+    Ok(Selection {
+        picked: organic.into_iter().skip(skip).take(take).collect(),
+        rejected,
+    })
+}
+
+/// The distinct values of a hit: its attribute's scalar values (array elements one by
+/// one), strings lower-cased as milli normalizes facet strings. A hit without the
+/// attribute (or with null) has none and is never dropped.
+fn distinct_values(
+    src: &Source<'_>,
+    pos: usize,
+    attr: &str,
+    response: usize,
+    parser: &mut Parser,
+) -> Result<Vec<String>, MergeError> {
+    let Some(r) = member_raw(src.body, src.hits[pos].clone(), attr, response)? else {
+        return Ok(Vec::new());
+    };
+    let v = parser.parse(&src.body[r], response, "distinct attribute")?;
+    let mut out = Vec::new();
+    let mut push = |v: &simd_json::BorrowedValue<'_>| {
+        if let Some(s) = v.as_str() {
+            out.push(format!("s{}", s.to_lowercase()));
+        } else if let Some(b) = v.as_bool() {
+            out.push(format!("s{b}"));
+        } else if let Some(n) = v.cast_f64() {
+            out.push(format!("n{n}"));
+        }
+    };
+    match v.as_array() {
+        Some(items) => items.iter().for_each(&mut push),
+        None => push(&v),
+    }
+    Ok(out)
 }
 
 /// Merges node search responses into the body one Meilisearch would have returned.
@@ -357,7 +428,15 @@ pub fn merge_search(responses: &[&[u8]], req: &SearchRequest) -> Result<Vec<u8>,
         .collect::<Result<Vec<_>, _>>()?;
     let mut parser = Parser::new();
     let (skip, take) = req.pagination.window(req.max_total_hits);
-    let picked = select(&sources, &[], skip, take, &mut parser)?;
+    let selection = select(
+        &sources,
+        &[],
+        skip,
+        take,
+        req.distinct.as_deref(),
+        &mut parser,
+    )?;
+    let picked = selection.picked;
 
     let strip = req.strip();
     let hit_bytes: usize = picked
@@ -381,7 +460,15 @@ pub fn merge_search(responses: &[&[u8]], req: &SearchRequest) -> Result<Vec<u8>,
         )?;
     }
     out.extend_from_slice(b"]");
-    write_tail(&sources, first, req, 0, &mut out, &mut parser)?;
+    write_tail(
+        &sources,
+        first,
+        req,
+        0,
+        selection.rejected,
+        &mut out,
+        &mut parser,
+    )?;
     Ok(out)
 }
 
@@ -392,6 +479,7 @@ fn write_tail(
     first: &[u8],
     req: &SearchRequest,
     extra_time: u64,
+    rejected: u64,
     out: &mut Vec<u8>,
     parser: &mut Parser,
 ) -> Result<(), MergeError> {
@@ -419,7 +507,9 @@ fn write_tail(
         }
         facets.add(src.body, &src.top, parser, i)?;
     }
-    let total = total.min(req.max_total_hits as u64);
+    let total = total
+        .saturating_sub(rejected)
+        .min(req.max_total_hits as u64);
     out.push(b',');
     push_key(out, "processingTimeMs");
     push_u64(out, time + extra_time);
@@ -505,8 +595,16 @@ pub fn select_winners(
         .collect::<Result<Vec<_>, _>>()?;
     let mut parser = Parser::new();
     let (skip, take) = req.pagination.window(req.max_total_hits);
-    let picked = select(&sources, &[], skip, take, &mut parser)?;
-    picked
+    let selection = select(
+        &sources,
+        &[],
+        skip,
+        take,
+        req.distinct.as_deref(),
+        &mut parser,
+    )?;
+    selection
+        .picked
         .iter()
         .map(|p| {
             let src = &sources[p.src];
@@ -611,7 +709,15 @@ pub fn assemble_two_phase(
     }
     out.extend_from_slice(b"]");
     let mut parser = Parser::new();
-    write_tail(&sources, first, req, time2, &mut out, &mut parser)?;
+    // The duplicates dropped by `distinct` are counted again from phase 1 (deterministic).
+    let rejected = match req.distinct.as_deref() {
+        None => 0,
+        Some(attr) => {
+            let (skip, take) = req.pagination.window(req.max_total_hits);
+            select(&sources, &[], skip, take, Some(attr), &mut parser)?.rejected
+        }
+    };
+    write_tail(&sources, first, req, time2, rejected, &mut out, &mut parser)?;
     Ok(out)
 }
 
@@ -660,6 +766,20 @@ mod tests {
         assert_eq!(
             s(out),
             r#"{"hits":[{"id":1,"t":"one"},{"id":"x","t":"ex"}],"query":"q","processingTimeMs":6,"limit":2,"offset":0,"estimatedTotalHits":15}"#
+        );
+    }
+
+    #[test]
+    fn distinct_drops_a_worse_hit_with_a_value_another_node_already_gave() {
+        let a = br#"{"hits":[{"id":1,"g":"X","_rankingScore":0.9},{"id":2,"g":"y","_rankingScore":0.5}],"query":"","processingTimeMs":0,"limit":3,"offset":0,"estimatedTotalHits":2}"#;
+        let b = br#"{"hits":[{"id":3,"g":"x","_rankingScore":0.7},{"id":4,"g":null,"_rankingScore":0.6}],"query":"","processingTimeMs":0,"limit":3,"offset":0,"estimatedTotalHits":2}"#;
+        let mut req = SearchRequest::offset_limit(0, 3);
+        req.distinct = Some("g".to_string());
+        req.drop_attributes = vec!["g".to_string()];
+        let out = merge_search(&[a, b], &req).expect("merge");
+        assert_eq!(
+            s(out),
+            r#"{"hits":[{"id":1},{"id":4},{"id":2}],"query":"","processingTimeMs":0,"limit":3,"offset":0,"estimatedTotalHits":3}"#
         );
     }
 

@@ -48,6 +48,10 @@ fn request(case: &str) -> SearchRequest {
     req.show_ranking_score = flag("showRankingScore");
     req.show_ranking_score_details = flag("showRankingScoreDetails");
     req.facets = facet_settings();
+    req.distinct = r
+        .get("distinct")
+        .and_then(Value::as_str)
+        .map(str::to_string);
     req
 }
 
@@ -208,6 +212,7 @@ fn federated_merge_of_shard_searches_equals_meilisearch_federation() {
         },
         merge_facets: None,
         request_uid: None,
+        distinct: None,
     };
     let merged: Value =
         serde_json::from_slice(&merge_federated(&queries, &req).expect("merge")).expect("json");
@@ -220,6 +225,11 @@ fn federated_merge_of_shard_searches_equals_meilisearch_federation() {
     }
     assert_eq!(keys(&merged), keys(&expected));
     assert_eq!(merged, expected);
+}
+
+#[test]
+fn distinct_across_shards_keeps_the_best_hit_per_value_and_counts_like_one_node() {
+    assert_search_case("distinct_rating");
 }
 
 #[test]

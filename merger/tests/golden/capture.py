@@ -78,6 +78,11 @@ CASES = {
         {"q": "", "sort": ["_geoPoint(48.6, 2.5):asc", "rating:desc"], "limit": 9,
          "showRankingScore": True, "showRankingScoreDetails": True},
         {"offset": 0, "limit": 9}),
+    "distinct_rating": (
+        # Page mode: a node's count with distinct is exhaustive only in page mode.
+        {"q": "the", "distinct": "rating", "page": 1, "hitsPerPage": 6,
+         "showRankingScore": True, "showRankingScoreDetails": True},
+        {"page": 1, "hitsPerPage": 100}),
     "scores_hidden_from_client": (
         {"q": "river ship", "limit": 7, "attributesToHighlight": ["title"]},
         {"offset": 0, "limit": 7}),
