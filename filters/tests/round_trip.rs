@@ -26,6 +26,7 @@ fn text() -> impl Strategy<Value = String> {
         Just("_vectors".to_string()),
         Just("_vectors.e".to_string()),
         Just("_geoPolygon".to_string()),
+        Just("_geoPolygonX".to_string()),
         Just("NOTO".to_string()),
         Just(String::new()),
         "[ a-z'\"\\\\()\\[\\],=<>!éß🐻\\n]{0,8}",
@@ -269,4 +270,10 @@ fn bare_words_read_differently_at_their_place_are_quoted() {
         to: Token::bare("2"),
     };
     assert_eq!(range.to_string(), r#""_vectors" "EXISTSx" TO 2"#);
+}
+
+#[test]
+fn a_reserved_operation_name_is_bare_where_it_is_a_value() {
+    let filter = parse("'a' < _geoPolygon").unwrap().unwrap();
+    assert_eq!(filter.to_string(), r#""a" < _geoPolygon"#);
 }

@@ -35,7 +35,7 @@ impl Display for Filter {
             ),
             Filter::Not(inner) => write_not(f, inner),
             Filter::Compare { field, op, value } => {
-                write!(f, "{} {op} {}", Value::plain(field), Value::plain(value))
+                write!(f, "{} {op} {}", Value::field(field), Value::plain(value))
             }
             Filter::Range { field, from, to } => {
                 write!(
@@ -48,8 +48,8 @@ impl Display for Filter {
             }
             Filter::In { field, values } => write_in(f, field, "IN", values),
             Filter::Exists { field } => write!(f, "{} EXISTS", Value::field_before_keyword(field)),
-            Filter::IsNull { field } => write!(f, "{} IS NULL", Value::plain(field)),
-            Filter::IsEmpty { field } => write!(f, "{} IS EMPTY", Value::plain(field)),
+            Filter::IsNull { field } => write!(f, "{} IS NULL", Value::field(field)),
+            Filter::IsEmpty { field } => write!(f, "{} IS EMPTY", Value::field(field)),
             Filter::Contains { field, value } => {
                 write!(
                     f,
@@ -136,8 +136,8 @@ fn write_not(f: &mut Formatter<'_>, inner: &Filter) -> fmt::Result {
     match inner {
         Filter::In { field, values } => write_in(f, field, "NOT IN", values),
         Filter::Exists { field } => write!(f, "{} NOT EXISTS", Value::field_before_keyword(field)),
-        Filter::IsNull { field } => write!(f, "{} IS NOT NULL", Value::plain(field)),
-        Filter::IsEmpty { field } => write!(f, "{} IS NOT EMPTY", Value::plain(field)),
+        Filter::IsNull { field } => write!(f, "{} IS NOT NULL", Value::field(field)),
+        Filter::IsEmpty { field } => write!(f, "{} IS NOT EMPTY", Value::field(field)),
         Filter::Contains { field, value } => {
             write!(
                 f,
@@ -167,7 +167,7 @@ fn write_not(f: &mut Formatter<'_>, inner: &Filter) -> fmt::Result {
 }
 
 fn write_in(f: &mut Formatter<'_>, field: &Token, keyword: &str, values: &[Token]) -> fmt::Result {
-    write!(f, "{} {keyword} [", Value::plain(field))?;
+    write!(f, "{} {keyword} [", Value::field(field))?;
     for (index, value) in values.iter().enumerate() {
         if index > 0 {
             f.write_str(", ")?;
@@ -208,10 +208,13 @@ struct Value<'t> {
 /// Where a token is printed; some places read a bare word differently.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Place {
-    /// Before an operator or `IN`, after an operator, in a list, after `TO`.
-    Plain,
+    /// After an operator, in a list, after `TO`, the field of `_foreign(..)`.
+    Value,
+    /// The field of a comparison, `IN`, `IS NULL` or `IS EMPTY`, which Meilisearch tries
+    /// to read as a geo filter first.
+    Field,
     /// The field of `EXISTS`, `TO`, `CONTAINS` and `STARTS WITH`, which Meilisearch tries
-    /// to read as a `_vectors` filter first.
+    /// to read as a geo or `_vectors` filter first.
     FieldBeforeKeyword,
     /// The lower bound of `TO`, which Meilisearch tries to read as `EXISTS` first.
     RangeStart,
@@ -221,7 +224,14 @@ impl<'t> Value<'t> {
     fn plain(token: &'t Token) -> Self {
         Value {
             token,
-            place: Place::Plain,
+            place: Place::Value,
+        }
+    }
+
+    fn field(token: &'t Token) -> Self {
+        Value {
+            token,
+            place: Place::Field,
         }
     }
 
@@ -273,9 +283,14 @@ impl Token {
     /// Whether `Display` for a filter can write this field name or value without quotes
     /// wherever it stands (it then does so unless [`Token::quoted`] is set).
     pub fn can_be_written_bare(&self) -> bool {
-        [Place::Plain, Place::FieldBeforeKeyword, Place::RangeStart]
-            .into_iter()
-            .all(|place| can_be_bare_at(&self.value, place))
+        [
+            Place::Value,
+            Place::Field,
+            Place::FieldBeforeKeyword,
+            Place::RangeStart,
+        ]
+        .into_iter()
+        .all(|place| can_be_bare_at(&self.value, place))
     }
 }
 
@@ -288,11 +303,12 @@ fn can_be_bare_at(text: &str, place: Place) -> bool {
         // Names Meilisearch reserves for geo operations.
         && !text.starts_with("_geoPoint")
         && !text.starts_with("_geoDistance")
-        && text != "_geo"
-        && text != "_geoPolygon";
+        && text != "_geo";
+    let vectors = text == "_vectors" || text.starts_with("_vectors.");
     word && match place {
-        Place::Plain => true,
-        Place::FieldBeforeKeyword => text != "_vectors" && !text.starts_with("_vectors."),
+        Place::Value => true,
+        Place::Field => text != "_geoPolygon",
+        Place::FieldBeforeKeyword => text != "_geoPolygon" && !vectors,
         Place::RangeStart => !text.starts_with("EXISTS"),
     }
 }
