@@ -14,6 +14,26 @@
 //! | `GET /indexes/{uid}/stats`, `GET /stats` | [`merge_index_stats`], [`merge_global_stats`] |
 //! | federated multi-search | [`merge_federated`] |
 //!
+//! A search call in the proxy looks like this:
+//!
+//! ```
+//! use miroir_merger::{merge_search, NodePagination, Pagination, SearchRequest};
+//!
+//! let client = Pagination::OffsetLimit { offset: 1, limit: 1 };
+//! // Every node gets its first `offset + limit` hits, scores on.
+//! assert_eq!(client.node_query(1000), NodePagination::OffsetLimit { offset: 0, limit: 2 });
+//! let node_a = br#"{"hits":[{"id":1,"_miroir_shard":0,"_rankingScore":0.9}],"query":"q","processingTimeMs":2,"limit":2,"offset":0,"estimatedTotalHits":1}"#;
+//! let node_b = br#"{"hits":[{"id":2,"_miroir_shard":1,"_rankingScore":0.8}],"query":"q","processingTimeMs":5,"limit":2,"offset":0,"estimatedTotalHits":1}"#;
+//! let mut req = SearchRequest::offset_limit(1, 1);
+//! req.pagination = client;
+//! let body = merge_search(&[node_a, node_b], &req)?;
+//! assert_eq!(
+//!     body,
+//!     br#"{"hits":[{"id":2}],"query":"q","processingTimeMs":5,"limit":1,"offset":1,"estimatedTotalHits":2}"#
+//! );
+//! # Ok::<(), miroir_merger::MergeError>(())
+//! ```
+//!
 //! **Zero copy.** A light structural scanner (`scan`) finds the byte range of every hit;
 //! the merge compares hits on their score details, parsed with simd-json from a small
 //! scratch copy only when a hit reaches the head of its list, and the winners are copied
