@@ -555,6 +555,13 @@ fn write_tail(
         push_key(out, "requestUid");
         push_str_lit(out, uid);
     }
+    // `metadata` (Meili-Include-Metadata): the nodes' index uid and primary key are the
+    // client's; the first node's `queryUid` stands for the query.
+    if let Some(r) = top0.get(first, "metadata") {
+        out.push(b',');
+        push_key(out, "metadata");
+        out.extend_from_slice(&first[r]);
+    }
     if let Some(s) = semantic {
         out.push(b',');
         push_key(out, "semanticHitCount");
@@ -780,6 +787,19 @@ mod tests {
         assert_eq!(
             s(out),
             r#"{"hits":[{"id":1},{"id":4},{"id":2}],"query":"","processingTimeMs":0,"limit":3,"offset":0,"estimatedTotalHits":3}"#
+        );
+    }
+
+    #[test]
+    fn request_uid_and_first_metadata_follow_the_facets() {
+        let a = br#"{"hits":[],"query":"","processingTimeMs":0,"limit":1,"offset":0,"estimatedTotalHits":0,"metadata":{"queryUid":"u1","indexUid":"m","primaryKey":"id"}}"#;
+        let b = br#"{"hits":[],"query":"","processingTimeMs":0,"limit":1,"offset":0,"estimatedTotalHits":0,"metadata":{"queryUid":"u2","indexUid":"m","primaryKey":"id"}}"#;
+        let mut req = SearchRequest::offset_limit(0, 1);
+        req.request_uid = Some("r-1".to_string());
+        let out = merge_search(&[a, b], &req).expect("merge");
+        assert_eq!(
+            s(out),
+            r#"{"hits":[],"query":"","processingTimeMs":0,"limit":1,"offset":0,"estimatedTotalHits":0,"requestUid":"r-1","metadata":{"queryUid":"u1","indexUid":"m","primaryKey":"id"}}"#
         );
     }
 
