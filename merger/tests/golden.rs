@@ -6,9 +6,9 @@
 use std::path::PathBuf;
 
 use miroir_merger::{
-    assemble_two_phase, merge_documents, merge_facet_search, merge_federated, merge_index_stats,
-    merge_search, select_winners, FacetOrder, FacetSearchRequest, FacetSettings, FederatedQuery,
-    FederatedRequest, Pagination, SearchRequest,
+    assemble_two_phase, merge_documents, merge_facet_search, merge_federated, merge_global_stats,
+    merge_index_stats, merge_search, select_winners, FacetOrder, FacetSearchRequest, FacetSettings,
+    FederatedQuery, FederatedRequest, Pagination, SearchRequest,
 };
 use serde_json::Value;
 
@@ -268,6 +268,37 @@ fn index_stats_count_documents_and_fields_like_one_node() {
     ] {
         assert_eq!(merged[k], single[k], "`{k}`");
     }
+}
+
+#[test]
+fn global_stats_keep_the_node_shape_and_sum_per_index() {
+    let one = read("index_stats", "global.json");
+    let node: Value = serde_json::from_slice(&one).expect("json");
+    let merged: Value = serde_json::from_slice(
+        &merge_global_stats(&[one.as_slice(), one.as_slice()]).expect("merge"),
+    )
+    .expect("json");
+    assert_eq!(keys(&merged), keys(&node));
+    assert_eq!(merged["lastUpdate"], node["lastUpdate"]);
+    assert_eq!(
+        merged["databaseSize"].as_u64(),
+        node["databaseSize"].as_u64().map(|n| 2 * n)
+    );
+    for (uid, stats) in node["indexes"].as_object().expect("indexes") {
+        assert_eq!(keys(&merged["indexes"][uid]), keys(stats), "{uid}");
+        assert_eq!(
+            merged["indexes"][uid]["numberOfDocuments"].as_u64(),
+            stats["numberOfDocuments"].as_u64().map(|n| 2 * n),
+            "{uid}"
+        );
+        assert_eq!(
+            merged["indexes"][uid]["avgDocumentSize"], stats["avgDocumentSize"],
+            "{uid}"
+        );
+    }
+    assert!(merged["indexes"]["s0"]["fieldDistribution"]
+        .get("_miroir_shard")
+        .is_none());
 }
 
 #[test]

@@ -175,6 +175,8 @@ def main():
         for s in range(3):
             with open(os.path.join(d, f"shard{s}.json"), "wb") as f:
                 f.write(call(base, "GET", f"/indexes/s{s}/stats"))
+        with open(os.path.join(OUT, "index_stats", "global.json"), "wb") as f:
+            f.write(call(base, "GET", "/stats"))
         d = os.path.join(OUT, "documents"); os.makedirs(d, exist_ok=True)
         with open(os.path.join(d, "single.json"), "wb") as f:
             f.write(call(base, "GET", "/indexes/all/documents?offset=15&limit=10&fields=id,title"))
