@@ -662,3 +662,60 @@ async fn a_canceled_task_names_its_cancelation_and_zeroes_its_counters() {
         .await;
     assert_eq!(first_task.body["status"], json!("processing"));
 }
+
+#[tokio::test]
+async fn renaming_an_index_rewrites_the_index_of_its_earlier_tasks() {
+    let api = Api::start().await;
+    let creation = api
+        .run("POST", "/indexes", Some(json!({"uid": "old"})))
+        .await;
+    let rename = api
+        .run("PATCH", "/indexes/old", Some(json!({"uid": "new"})))
+        .await;
+    assert_eq!(
+        rename["details"],
+        json!({"primaryKey": null, "oldIndexUid": "old", "newIndexUid": "new"})
+    );
+    assert_eq!(rename["indexUid"], json!("old"));
+    let creation = api
+        .admin("GET", &format!("/tasks/{}", creation["uid"]), None)
+        .await;
+    assert_eq!(creation.body["indexUid"], json!("new"));
+}
+
+#[tokio::test]
+async fn multi_search_locates_a_missing_index_uid_inside_its_query() {
+    let api = Api::start().await;
+    let reply = api
+        .admin(
+            "POST",
+            "/multi-search",
+            Some(json!({"queries": [{"q": "a"}]})),
+        )
+        .await;
+    assert_eq!(reply.status, 400);
+    assert_eq!(
+        (reply.body["code"].clone(), reply.body["message"].clone()),
+        (
+            json!("missing_index_uid"),
+            json!("Missing field `indexUid` inside `.queries[0]`")
+        )
+    );
+}
+
+#[tokio::test]
+async fn multi_search_reports_a_missing_index_as_a_400_inside_its_query() {
+    let api = Api::start().await;
+    let reply = api
+        .admin(
+            "POST",
+            "/multi-search",
+            Some(json!({"queries": [{"indexUid": "nope", "q": "a"}]})),
+        )
+        .await;
+    assert_eq!(reply.status, 400);
+    assert_eq!(
+        reply.body["message"],
+        json!("Inside `.queries[0]`: Index `nope` not found.")
+    );
+}

@@ -674,13 +674,40 @@ async fn patch_settings(
     )))
 }
 
+/// Every setting in the order of Meilisearch's settings object, which is the order of
+/// task details. (`GET /settings` hides `foreignKeys` and `chat` while their experimental
+/// features are off, but task details list them.)
+const SETTINGS_ORDER: &[&str] = &[
+    "displayedAttributes",
+    "searchableAttributes",
+    "filterableAttributes",
+    "sortableAttributes",
+    "foreignKeys",
+    "rankingRules",
+    "stopWords",
+    "nonSeparatorTokens",
+    "separatorTokens",
+    "dictionary",
+    "synonyms",
+    "distinctAttribute",
+    "proximityPrecision",
+    "typoTolerance",
+    "faceting",
+    "pagination",
+    "embedders",
+    "searchCutoffMs",
+    "localizedAttributes",
+    "facetSearch",
+    "prefixSearch",
+    "chat",
+];
+
 /// Order a patch's keys as Meilisearch's settings object orders them.
 fn order_like_settings(patch: Map<String, Value>) -> Map<String, Value> {
-    let defaults = engine::default_settings();
     let mut ordered = Map::new();
-    for key in defaults.keys() {
-        if let Some(v) = patch.get(key) {
-            ordered.insert(key.clone(), v.clone());
+    for key in SETTINGS_ORDER {
+        if let Some(v) = patch.get(*key) {
+            ordered.insert((*key).to_owned(), v.clone());
         }
     }
     for (k, v) in patch {
@@ -696,12 +723,12 @@ async fn reset_settings(State(node): Shared, Path(uid): Path<String>) -> ApiResu
     // Meilisearch's reset details: every setting null, except displayed and searchable
     // attributes which read `["*"]`.
     let mut patch = Map::new();
-    for key in engine::default_settings().keys() {
-        let value = match key.as_str() {
+    for key in SETTINGS_ORDER {
+        let value = match *key {
             "displayedAttributes" | "searchableAttributes" => json!(["*"]),
             _ => Value::Null,
         };
-        patch.insert(key.clone(), value);
+        patch.insert((*key).to_owned(), value);
     }
     Ok(accepted(node.enqueue(
         Some(uid),
@@ -878,6 +905,9 @@ fn browse_query_from_params(raw: Option<&str>) -> ApiResult<Value> {
             "sort" => {
                 query.insert(name, comma_list(&value));
             }
+            "useNetwork" => {
+                parse_bool("invalid_document_use_network", "useNetwork", &value)?;
+            }
             "retrieveVectors" => {
                 query.insert(
                     name,
@@ -900,9 +930,10 @@ fn browse_query_from_params(raw: Option<&str>) -> ApiResult<Value> {
                         "limit",
                         "fields",
                         "retrieveVectors",
-                        "sort",
                         "ids",
                         "filter",
+                        "sort",
+                        "useNetwork",
                     ],
                 ))
             }
@@ -991,15 +1022,13 @@ async fn delete_documents_batch(
 ) -> ApiResult<Response> {
     check_index_uid(&uid)?;
     let body = json_body(&node, &headers, body).await?;
-    let Value::Array(items) = body else {
-        return Err(error::bad(
+    // This route takes its body through serde, whose type errors Meilisearch relays.
+    let items: Vec<Value> = serde_json::from_value(body).map_err(|e| {
+        error::bad(
             "bad_request",
-            format!(
-                "Invalid value type: expected an array, but found {}: `{body}`",
-                json_type_name(&body)
-            ),
-        ));
-    };
+            format!("Json deserialize error: {e} at line 1 column 0"),
+        )
+    })?;
     // Meilisearch keeps the string form of each value as the id to delete.
     let ids = items
         .into_iter()
@@ -1165,35 +1194,35 @@ pub fn search_query_from_params(raw: Option<&str>) -> ApiResult<Value> {
 
 const SEARCH_GET_PARAMS: &[&str] = &[
     "q",
-    "vector",
     "offset",
     "limit",
     "page",
     "hitsPerPage",
     "attributesToRetrieve",
-    "retrieveVectors",
     "attributesToCrop",
     "cropLength",
+    "cropMarker",
     "attributesToHighlight",
+    "highlightPreTag",
+    "highlightPostTag",
     "showMatchesPosition",
-    "showRankingScore",
-    "showRankingScoreDetails",
-    "showPerformanceDetails",
     "filter",
     "sort",
     "distinct",
     "facets",
-    "highlightPreTag",
-    "highlightPostTag",
-    "cropMarker",
     "matchingStrategy",
     "attributesToSearchOn",
-    "hybridEmbedder",
-    "hybridSemanticRatio",
     "rankingScoreThreshold",
     "locales",
+    "hybridEmbedder",
+    "hybridSemanticRatio",
+    "vector",
+    "retrieveVectors",
     "personalizeUserContext",
     "useNetwork",
+    "showRankingScore",
+    "showRankingScoreDetails",
+    "showPerformanceDetails",
 ];
 
 fn snake(name: &str) -> String {
@@ -1346,6 +1375,28 @@ async fn similar_post(
     }
 }
 
+/// Locate an error of query `i` of a multi-search the way Meilisearch does: body
+/// deserialization errors say "inside `.queries[i]`" (and list `indexUid` and
+/// `federationOptions` among the known fields), other errors are prefixed.
+fn query_error(i: usize, e: ApiError) -> ApiError {
+    let mut inner = e.0;
+    let unknown = inner
+        .message
+        .strip_prefix("Unknown field ")
+        .and_then(|rest| rest.split_once(": expected one of "))
+        .map(|(field, list)| (field.to_owned(), list.to_owned()));
+    inner.message = match unknown {
+        Some((field, list)) => format!(
+            "Unknown field {field} inside `.queries[{i}]`: expected one of `indexUid`, {list}, `federationOptions`"
+        ),
+        None => format!("Inside `.queries[{i}]`: {}", inner.message),
+    };
+    if inner.status == 404 {
+        inner.status = 400;
+    }
+    ApiError(inner)
+}
+
 async fn multi_search(
     State(node): Shared,
     Extension(grant): Extension<Grant>,
@@ -1374,22 +1425,15 @@ async fn multi_search(
     };
     let mut results = Vec::with_capacity(queries.len());
     for (i, query) in queries.into_iter().enumerate() {
-        let inside = |e: ApiError| {
-            let mut inner = e.0;
-            inner.message = format!("Inside `.queries[{i}]`: {}", inner.message);
-            if inner.status == 404 {
-                inner.status = 400;
-            }
-            ApiError(inner)
-        };
+        let inside = |e: ApiError| query_error(i, e);
         let mut query = expect_object(query).map_err(inside)?;
         let uid = match query.remove("indexUid") {
             Some(Value::String(uid)) => uid,
             _ => {
-                return Err(inside(error::bad(
+                return Err(error::bad(
                     "missing_index_uid",
-                    "Missing field `indexUid`",
-                )))
+                    format!("Missing field `indexUid` inside `.queries[{i}]`"),
+                ))
             }
         };
         if !grant.allows_index(&uid) {
@@ -1562,7 +1606,7 @@ fn parse_expires_at(value: &Value) -> ApiResult<Option<OffsetDateTime>> {
     let invalid = || {
         error::bad(
             "invalid_api_key_expires_at",
-            format!("Invalid value at `.expiresAt`: `{}` is not a valid date. It should follow the RFC 3339 format to represents a date or datetime in the future or specified as a null value. e.g. 'YYYY-MM-DD' or 'YYYY-MM-DD HH:MM:SS'.", value.as_str().unwrap_or_default()),
+            format!("Invalid value at `.expiresAt`: `{}` is not a valid date. It should follow the RFC 3339 format to represents a date or datetime in the future or specified as a null value. e.g. 'YYYY-MM-DD' or 'YYYY-MM-DD HH:MM:SS'.\n", value.as_str().unwrap_or_default()),
         )
     };
     match value {

@@ -345,16 +345,22 @@ fn apply(
         }
         Operation::SettingsUpdate { patch } => {
             let index = index_or_create(store, uid, now);
-            let settings =
-                engine::apply_settings_patch(&index.settings, &Value::Object(patch.clone()))
-                    .map_err(|e| {
-                        MeiliError::new(
-                            e.status,
-                            &e.code,
-                            &e.error_type,
-                            format!("Index `{uid}`: {}", e.message),
-                        )
-                    })?;
+            // Resetting the experimental `foreignKeys` and `chat` (listed as null in reset
+            // details) is a no-op while their features are off.
+            let applied: serde_json::Map<String, Value> = patch
+                .iter()
+                .filter(|(k, v)| !(v.is_null() && matches!(k.as_str(), "foreignKeys" | "chat")))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            let settings = engine::apply_settings_patch(&index.settings, &Value::Object(applied))
+                .map_err(|e| {
+                MeiliError::new(
+                    e.status,
+                    &e.code,
+                    &e.error_type,
+                    format!("Index `{uid}`: {}", e.message),
+                )
+            })?;
             index.settings = settings;
             index.updated_at = now;
             Ok(details.clone())
@@ -397,6 +403,12 @@ fn apply(
                 let mut moved = store.indexes.remove(uid).expect("checked present above");
                 moved.uid = new_uid.clone();
                 store.indexes.insert(new_uid.clone(), moved);
+                // Meilisearch rewrites the index of every earlier task of a renamed index.
+                for task in store.tasks.values_mut().filter(|t| t.uid != task_uid) {
+                    if task.index_uid.as_deref() == Some(uid) {
+                        task.index_uid = Some(new_uid.clone());
+                    }
+                }
             }
             let (old_uid, new_uid) = match new_uid {
                 Some(n) => (Some(uid.to_owned()), Some(n.clone())),
