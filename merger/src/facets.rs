@@ -151,11 +151,18 @@ impl FacetAccumulator {
     }
 
     /// Writes `,"facetDistribution":{...},"facetStats":{...}` for the members seen.
-    pub(crate) fn write(&self, settings: &FacetSettings, out: &mut Vec<u8>) {
+    /// `few` says whether one node would have had at most [`FEW_CANDIDATES`] matching
+    /// documents (see [`CandidateCount`]).
+    pub(crate) fn write(&self, settings: &FacetSettings, few: bool, out: &mut Vec<u8>) {
         if let Some(dist) = &self.distribution {
             out.push(b',');
             push_key(out, "facetDistribution");
-            write_distribution(dist.iter().map(|(k, c)| (k.as_str(), c)), settings, out);
+            write_distribution(
+                dist.iter().map(|(k, c)| (k.as_str(), c)),
+                settings,
+                few,
+                out,
+            );
         }
         if let Some(stats) = &self.stats {
             out.push(b',');
@@ -166,12 +173,15 @@ impl FacetAccumulator {
 
     /// Writes `{"distribution":{...},"stats":{...}}`, one entry of federated
     /// `facetsByIndex`.
-    pub(crate) fn write_by_index(&self, settings: &FacetSettings, out: &mut Vec<u8>) {
+    pub(crate) fn write_by_index(&self, settings: &FacetSettings, few: bool, out: &mut Vec<u8>) {
         out.extend_from_slice(b"{\"distribution\":");
         match &self.distribution {
-            Some(dist) => {
-                write_distribution(dist.iter().map(|(k, c)| (k.as_str(), c)), settings, out)
-            }
+            Some(dist) => write_distribution(
+                dist.iter().map(|(k, c)| (k.as_str(), c)),
+                settings,
+                few,
+                out,
+            ),
             None => out.extend_from_slice(b"{}"),
         }
         out.extend_from_slice(b",\"stats\":");
@@ -186,6 +196,7 @@ impl FacetAccumulator {
 fn write_distribution<'a>(
     dist: impl Iterator<Item = (&'a str, &'a Counts)>,
     settings: &FacetSettings,
+    few: bool,
     out: &mut Vec<u8>,
 ) {
     out.push(b'{');
@@ -199,6 +210,7 @@ fn write_distribution<'a>(
             &counts.values,
             settings.order_of(facet),
             settings.max_values_per_facet,
+            few,
         );
         out.push(b'{');
         for (j, (value, count)) in ordered.iter().enumerate() {
@@ -246,11 +258,39 @@ fn value_key(v: &str) -> ValueKey {
     }
 }
 
+/// milli counts facet values document by document, in alphabetical order, when a search
+/// matches at most this many documents; numbers are then ordered by their written form
+/// (`"10"` before `"9"`). Above it, it walks its facet tree and numbers come in numeric
+/// order.
+pub(crate) const FEW_CANDIDATES: u64 = 3000;
+
+/// What the merge knows about the number of documents one node would have matched.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct CandidateCount {
+    sum: u64,
+    capped: bool,
+}
+
+impl CandidateCount {
+    /// Adds one node's total; `capped` when it reached `maxTotalHits` (then the real
+    /// count is unknown and taken as large).
+    pub(crate) fn add(&mut self, total: u64, max_total_hits: u64) {
+        self.sum = self.sum.saturating_add(total);
+        self.capped |= total >= max_total_hits;
+    }
+
+    /// Would one node have used its small-candidates path?
+    pub(crate) fn few(&self) -> bool {
+        !self.capped && self.sum <= FEW_CANDIDATES
+    }
+}
+
 /// Orders and truncates one facet's merged values.
 fn order_values(
     values: &HashMap<String, (String, u64)>,
     order: FacetOrder,
     max: usize,
+    few: bool,
 ) -> Vec<(&str, u64)> {
     let mut v: Vec<(ValueKey, &str, u64)> = values
         .values()
@@ -259,9 +299,13 @@ fn order_values(
     let group = |k: &ValueKey| matches!(k, ValueKey::Text(_)) as u8;
     match order {
         FacetOrder::Alpha => v.sort_by(|a, b| {
+            let by_value = match (&a.0, &b.0) {
+                (ValueKey::Number(_), ValueKey::Number(_)) if few => a.1.cmp(b.1),
+                _ => a.0.partial_cmp(&b.0).unwrap_or(std::cmp::Ordering::Equal),
+            };
             group(&a.0)
                 .cmp(&group(&b.0))
-                .then_with(|| a.0.partial_cmp(&b.0).unwrap_or(std::cmp::Ordering::Equal))
+                .then(by_value)
                 .then_with(|| a.1.cmp(b.1))
         }),
         FacetOrder::Count => v.sort_by(|a, b| {
@@ -383,16 +427,42 @@ mod tests {
     fn alpha_order_puts_numbers_first_then_case_insensitive_strings() {
         let c = counts(&[("b", 1), ("10", 1), ("A", 1), ("2", 1)]);
         assert_eq!(
-            order_values(&c, FacetOrder::Alpha, 10),
+            order_values(&c, FacetOrder::Alpha, 10, false),
             vec![("2", 1), ("10", 1), ("A", 1), ("b", 1)]
         );
+    }
+
+    #[test]
+    fn alpha_order_of_numbers_follows_their_written_form_when_few_documents_match() {
+        let c = counts(&[("9", 1), ("10", 1), ("2.5", 1)]);
+        assert_eq!(
+            order_values(&c, FacetOrder::Alpha, 10, true),
+            vec![("10", 1), ("2.5", 1), ("9", 1)]
+        );
+        assert_eq!(
+            order_values(&c, FacetOrder::Alpha, 10, false),
+            vec![("2.5", 1), ("9", 1), ("10", 1)]
+        );
+    }
+
+    #[test]
+    fn candidate_count_is_few_only_when_uncapped_and_small() {
+        let mut c = CandidateCount::default();
+        c.add(1500, 1000 * 1000);
+        c.add(1500, 1000 * 1000);
+        assert!(c.few());
+        c.add(1, 1000 * 1000);
+        assert!(!c.few());
+        let mut capped = CandidateCount::default();
+        capped.add(1000, 1000);
+        assert!(!capped.few());
     }
 
     #[test]
     fn count_order_sorts_by_descending_count_then_descending_value() {
         let c = counts(&[("a", 2), ("b", 5), ("c", 2)]);
         assert_eq!(
-            order_values(&c, FacetOrder::Count, 10),
+            order_values(&c, FacetOrder::Count, 10, false),
             vec![("b", 5), ("c", 2), ("a", 2)]
         );
     }
@@ -400,14 +470,17 @@ mod tests {
     #[test]
     fn values_differing_only_in_case_are_one_value_spelled_as_first_seen() {
         let c = counts(&[("Drama", 2), ("drama", 3)]);
-        assert_eq!(order_values(&c, FacetOrder::Alpha, 10), vec![("Drama", 5)]);
+        assert_eq!(
+            order_values(&c, FacetOrder::Alpha, 10, false),
+            vec![("Drama", 5)]
+        );
     }
 
     #[test]
     fn truncation_applies_after_the_merge() {
         let c = counts(&[("a", 2), ("b", 5), ("c", 2)]);
         assert_eq!(
-            order_values(&c, FacetOrder::Alpha, 2),
+            order_values(&c, FacetOrder::Alpha, 2, false),
             vec![("a", 2), ("b", 5)]
         );
     }

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 
 use crate::body::{copy_object, Parser, Strip};
 use crate::error::MergeError;
-use crate::facets::{FacetAccumulator, FacetSettings};
+use crate::facets::{CandidateCount, FacetAccumulator, FacetSettings};
 use crate::search::{select, Pagination, Source};
 use crate::write::{push_f64, push_key, push_str_lit, push_u64};
 
@@ -119,11 +119,19 @@ pub fn merge_federated(
     let mut total = 0u64;
     let mut semantic: Option<u64> = None;
     let mut merged = FacetAccumulator::default();
+    let mut all_candidates = CandidateCount::default();
+    let mut index_candidates: BTreeMap<&str, CandidateCount> = BTreeMap::new();
     let mut by_index: BTreeMap<&str, (FacetAccumulator, usize)> = BTreeMap::new();
     for (i, src) in sources.iter().enumerate() {
         let q = groups[i];
         time = time.max(src.top.u64(src.body, "processingTimeMs", i)?.unwrap_or(0));
-        total = total.saturating_add(src.total(i)?);
+        let node_total = src.total(i)?;
+        total = total.saturating_add(node_total);
+        all_candidates.add(node_total, u64::MAX);
+        index_candidates
+            .entry(queries[q].index_uid.as_str())
+            .or_default()
+            .add(node_total, u64::MAX);
         if let Some(s) = src.top.u64(src.body, "semanticHitCount", i)? {
             semantic = Some(semantic.unwrap_or(0) + s);
         }
@@ -181,7 +189,7 @@ pub fn merge_federated(
             max_values_per_facet: max,
             sort_facet_values_by: Vec::new(),
         };
-        merged.write(&settings, &mut out);
+        merged.write(&settings, all_candidates.few(), &mut out);
     } else if !by_index.is_empty() {
         out.push(b',');
         push_key(&mut out, "facetsByIndex");
@@ -192,7 +200,8 @@ pub fn merge_federated(
             }
             push_str_lit(&mut out, uid);
             out.push(b':');
-            acc.write_by_index(&queries[*owner].facets, &mut out);
+            let few = index_candidates.get(uid).is_some_and(CandidateCount::few);
+            acc.write_by_index(&queries[*owner].facets, few, &mut out);
         }
         out.push(b'}');
     }

@@ -17,7 +17,7 @@ use std::ops::Range;
 
 use crate::body::{copy_object, parse_f64, Parser, Strip, TopLevel};
 use crate::error::MergeError;
-use crate::facets::{FacetAccumulator, FacetSettings};
+use crate::facets::{CandidateCount, FacetAccumulator, FacetSettings};
 use crate::scan;
 use crate::score::{compare, RankKey};
 use crate::write::{push_key, push_str_lit, push_u64};
@@ -499,9 +499,12 @@ fn write_tail(
     let mut total = 0u64;
     let mut semantic: Option<u64> = None;
     let mut facets = FacetAccumulator::default();
+    let mut candidates = CandidateCount::default();
     for (i, src) in sources.iter().enumerate() {
         time = time.max(src.top.u64(src.body, "processingTimeMs", i)?.unwrap_or(0));
-        total = total.saturating_add(src.total(i)?);
+        let node_total = src.total(i)?;
+        total = total.saturating_add(node_total);
+        candidates.add(node_total, req.max_total_hits as u64);
         if let Some(s) = src.top.u64(src.body, "semanticHitCount", i)? {
             semantic = Some(semantic.unwrap_or(0) + s);
         }
@@ -549,7 +552,7 @@ fn write_tail(
             push_u64(out, total);
         }
     }
-    facets.write(&req.facets, out);
+    facets.write(&req.facets, candidates.few(), out);
     if let Some(uid) = &req.request_uid {
         out.push(b',');
         push_key(out, "requestUid");

@@ -59,7 +59,7 @@ def corpus():
 
 CASES = {
     "relevance_facets": (
-        {"q": "the love", "offset": 2, "limit": 6, "facets": ["genre", "rating"],
+        {"q": "the love", "offset": 2, "limit": 6, "facets": ["genre", "rating", "id"],
          "showRankingScore": True, "showRankingScoreDetails": True},
         {"offset": 0, "limit": 8}),
     "sort_year_asc_mixed": (
