@@ -60,6 +60,14 @@ pub struct Aggregate {
     pub error: Option<Value>,
 }
 
+/// Hide Miroir's attribute from a node's task error message.
+fn scrub_error(mut error: Value) -> Value {
+    if let Some(Value::String(message)) = error.get_mut("message") {
+        *message = crate::strip::scrub_message(message);
+    }
+    error
+}
+
 /// Aggregate node task views (in node order) into one status.
 pub fn aggregate(views: &[NodeTaskView]) -> Aggregate {
     let all_finished = !views.is_empty() && views.iter().all(NodeTaskView::is_finished);
@@ -92,7 +100,7 @@ pub fn aggregate(views: &[NodeTaskView]) -> Aggregate {
         started_at,
         finished_at,
         error: if status == "failed" {
-            failed.and_then(|v| v.error.clone())
+            failed.and_then(|v| v.error.clone()).map(scrub_error)
         } else {
             None
         },

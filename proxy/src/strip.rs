@@ -126,3 +126,67 @@ mod tests {
         assert_eq!(strip_body(Relayed::Settings, b"not json"), None);
     }
 }
+
+/// Remove Miroir's attribute from a node's error message. Meilisearch lists the
+/// filterable (or facet-searchable) attributes in some errors; the list a node holds
+/// includes `_miroir_shard`, which the client never configured. When it was the only
+/// entry, the message becomes Meilisearch's wording for an empty list.
+pub fn scrub_message(message: &str) -> String {
+    let field = SHARD_FIELD;
+    let mut out = message.to_owned();
+    let only_entry = [
+        (
+            format!("Available filterable attribute patterns are: `{field}`."),
+            "This index does not have configured filterable attributes.",
+        ),
+        (
+            format!("Available filterable attributes patterns are: `{field}`."),
+            "This index does not have configured filterable attributes.",
+        ),
+        (
+            format!("Available facet-searchable attributes patterns are: `{field}`."),
+            "This index does not have configured facet-searchable attributes.",
+        ),
+    ];
+    for (from, to) in &only_entry {
+        out = out.replace(from.as_str(), to);
+    }
+    for (from, to) in [
+        (format!("`{field}`, "), ""),
+        (format!(", `{field}`"), ""),
+        (format!("{field}, "), ""),
+        (format!(", {field}"), ""),
+    ] {
+        out = out.replace(from.as_str(), to);
+    }
+    out
+}
+
+#[cfg(test)]
+mod scrub_tests {
+    use super::scrub_message;
+
+    #[test]
+    fn shard_field_disappears_from_attribute_lists() {
+        assert_eq!(
+            scrub_message("Attribute `x` is not filterable. Available filterable attribute patterns are: `_miroir_shard`, `genre`."),
+            "Attribute `x` is not filterable. Available filterable attribute patterns are: `genre`."
+        );
+        assert_eq!(
+            scrub_message("Attribute `x` is not filterable. Available filterable attribute patterns are: `_miroir_shard`.\n1:2 x = 1"),
+            "Attribute `x` is not filterable. This index does not have configured filterable attributes.\n1:2 x = 1"
+        );
+        assert_eq!(
+            scrub_message("Attribute `genre` is not facet-searchable. Available facet-searchable attributes patterns are: `_miroir_shard, year`. To make it facet-searchable add it to the `filterableAttributes` index settings."),
+            "Attribute `genre` is not facet-searchable. Available facet-searchable attributes patterns are: `year`. To make it facet-searchable add it to the `filterableAttributes` index settings."
+        );
+        assert_eq!(
+            scrub_message("Attribute `genre` is not facet-searchable. Available facet-searchable attributes patterns are: `_miroir_shard`. To make it facet-searchable add it to the `filterableAttributes` index settings."),
+            "Attribute `genre` is not facet-searchable. This index does not have configured facet-searchable attributes. To make it facet-searchable add it to the `filterableAttributes` index settings."
+        );
+        assert_eq!(
+            scrub_message("Index `movies` not found."),
+            "Index `movies` not found."
+        );
+    }
+}

@@ -18,6 +18,8 @@ pub struct MergeSettings {
     pub max_total_hits: usize,
     /// `faceting`.
     pub facets: FacetSettings,
+    /// `distinctAttribute`.
+    pub distinct_attribute: Option<String>,
 }
 
 impl Default for MergeSettings {
@@ -25,6 +27,7 @@ impl Default for MergeSettings {
         MergeSettings {
             max_total_hits: 1000,
             facets: FacetSettings::default(),
+            distinct_attribute: None,
         }
     }
 }
@@ -61,14 +64,39 @@ impl MergeSettings {
                 })
                 .collect();
         }
+        merged.distinct_attribute = settings
+            .get("distinctAttribute")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
         merged
     }
+}
+
+/// The distinct attribute in effect for a query (the query's own, else the index's),
+/// and whether the proxy must add it to `attributesToRetrieve` so that the merge can
+/// compare hits across nodes (then it is removed from the answer).
+pub(crate) fn distinct_in_effect(
+    query_distinct: Option<&str>,
+    settings: &MergeSettings,
+    attributes_to_retrieve: Option<&[String]>,
+) -> (Option<String>, Option<String>) {
+    let distinct = query_distinct
+        .map(str::to_owned)
+        .or_else(|| settings.distinct_attribute.clone());
+    let extra = match (&distinct, attributes_to_retrieve) {
+        (Some(attribute), Some(fields)) if !fields.iter().any(|f| f == "*" || f == attribute) => {
+            Some(attribute.clone())
+        }
+        _ => None,
+    };
+    (distinct, extra)
 }
 
 /// Merge node search answers into the client's answer.
 pub(crate) fn merge_search(
     plan: &SearchPlan,
     settings: &MergeSettings,
+    distinct: (Option<String>, Option<String>),
     bodies: &[NodeResponse],
 ) -> Result<Vec<u8>, ApiError> {
     let pagination = match plan.pagination {
@@ -92,6 +120,8 @@ pub(crate) fn merge_search(
         facets: settings.facets.clone(),
         // Meilisearch 1.50 gives every search a time-ordered UUID.
         request_uid: Some(uuid::Uuid::now_v7().to_string()),
+        distinct: distinct.0,
+        drop_attributes: distinct.1.into_iter().collect(),
     };
     let slices: Vec<&[u8]> = bodies.iter().map(|b| b.body.as_ref()).collect();
     miroir_merger::merge_search(&slices, &request).map_err(|error| {

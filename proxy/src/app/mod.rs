@@ -6,6 +6,7 @@
 
 mod broadcast;
 mod merge;
+mod reads;
 mod search;
 mod tasks;
 mod writes;
@@ -211,6 +212,24 @@ impl App {
                     .await?,
             ),
             Route::Search { index } => respond(self.search(runtime, &request, &index).await?),
+            Route::FacetSearch { index } => {
+                respond(self.facet_search(runtime, &request, &index).await?)
+            }
+            Route::BrowseDocuments { index } | Route::FetchDocuments { index } => {
+                respond(self.browse_documents(runtime, &request, &index).await?)
+            }
+            Route::IndexStats { index } => {
+                respond(self.stats(runtime, &request, Some(&index)).await?)
+            }
+            Route::GlobalStats => respond(self.stats(runtime, &request, None).await?),
+            Route::DeleteDocument { index, id } => respond(
+                self.delete_documents_by_id(runtime, &request, &index, Some(&id))
+                    .await?,
+            ),
+            Route::DeleteDocumentsBatch { index } => respond(
+                self.delete_documents_by_id(runtime, &request, &index, None)
+                    .await?,
+            ),
             ref route @ (Route::CreateIndex
             | Route::UpdateIndex { .. }
             | Route::DeleteIndex { .. }
@@ -362,7 +381,12 @@ pub fn node_error(response: &crate::fanout::NodeResponse) -> ApiError {
                 "system" => ErrorType::System,
                 _ => ErrorType::InvalidRequest,
             };
-            ApiError::new(response.status, code, error_type, message)
+            ApiError::new(
+                response.status,
+                code,
+                error_type,
+                crate::strip::scrub_message(&message),
+            )
         }
         _ => ApiError::internal(format!(
             "A node answered with status {} and an unexpected body.",

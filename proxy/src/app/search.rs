@@ -56,13 +56,8 @@ fn node_query_string(
     let client_filter = pairs
         .iter()
         .find(|(k, _)| k == "filter")
-        .map(|(_, v)| v.clone());
-    let filter = match (client_filter, restrict) {
-        (Some(client), Some(restriction)) => Some(format!("({client}) AND {restriction}")),
-        (Some(client), None) => Some(client),
-        (None, Some(restriction)) => Some(restriction.to_owned()),
-        (None, None) => None,
-    };
+        .map(|(_, v)| v.as_str());
+    let filter = super::reads::combine_string_filter(client_filter, restrict);
     if let Some(filter) = filter {
         out.push(("filter".to_owned(), filter));
     }
@@ -121,32 +116,98 @@ impl App {
             return self.ask_one_node(runtime, request).await;
         };
 
+        let settings = self.merge_settings(runtime, index).await?;
+        let (query_distinct, retrieve): (Option<String>, Option<Vec<String>>) = match &client_body {
+            Some(body) => (
+                body.get("distinct")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned),
+                body.get("attributesToRetrieve")
+                    .and_then(Value::as_array)
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(Value::as_str)
+                            .map(str::to_owned)
+                            .collect()
+                    }),
+            ),
+            None => (
+                pairs
+                    .iter()
+                    .find(|(k, _)| k == "distinct")
+                    .map(|(_, v)| v.clone()),
+                pairs
+                    .iter()
+                    .find(|(k, _)| k == "attributesToRetrieve")
+                    .map(|(_, v)| v.split(',').map(|f| f.trim().to_owned()).collect()),
+            ),
+        };
+        let distinct = super::merge::distinct_in_effect(
+            query_distinct.as_deref(),
+            &settings,
+            retrieve.as_deref(),
+        );
+        let extra = distinct.1.clone();
+        let bodies = self
+            .scatter_covering(runtime, request, meta.shards, |restriction| {
+                Ok(match &client_body {
+                    Some(body) => {
+                        let mut node_query = node_body(body, &search_plan, restriction);
+                        if let (Some(extra), Some(Value::Array(fields))) =
+                            (&extra, node_query.get_mut("attributesToRetrieve"))
+                        {
+                            fields.push(Value::String(extra.clone()));
+                        }
+                        let bytes = serde_json::to_vec(&Value::Object(node_query))
+                            .map_err(|e| ApiError::internal(e.to_string()))?;
+                        NodeRequest::json(Method::POST, request.path.clone(), bytes)
+                    }
+                    None => {
+                        let planned_body = get_params_as_body(&pairs).unwrap_or_default();
+                        let node_query = node_body(&planned_body, &search_plan, None);
+                        let mut node_pairs = pairs.clone();
+                        if let Some(extra) = &extra {
+                            for (key, value) in node_pairs.iter_mut() {
+                                if key == "attributesToRetrieve" {
+                                    value.push(',');
+                                    value.push_str(extra);
+                                }
+                            }
+                        }
+                        let query = node_query_string(&node_pairs, &node_query, restriction);
+                        NodeRequest::new(Method::GET, format!("{}?{query}", request.path))
+                    }
+                })
+            })
+            .await?;
+        let merged = super::merge::merge_search(&search_plan, &settings, distinct, &bodies)?;
+        Ok(Response::json_bytes(200, merged))
+    }
+
+    /// Send one request to each node of a covering set of one group (built by `build`
+    /// from the node's shard restriction, present when RF > 1), with the client's
+    /// credentials, and collect the answers. A Meilisearch error from a node is the
+    /// client's error; a node that cannot answer makes its shards unavailable.
+    pub(crate) async fn scatter_covering(
+        &self,
+        runtime: &Runtime,
+        request: &ClientRequest,
+        shards: u32,
+        build: impl Fn(Option<&str>) -> Result<NodeRequest, ApiError>,
+    ) -> Result<Vec<NodeResponse>, ApiError> {
         let group = self.pick_group(runtime)?;
-        let covering = runtime.covering_set(&group, meta.shards).ok_or_else(|| {
+        let covering = runtime.covering_set(&group, shards).ok_or_else(|| {
             ApiError::shard_unavailable(format!("Replica group `{group}` is not configured."))
         })?;
         let headers = App::forwarded_headers(request);
         let restrict_needed = runtime.replication_factor > 1;
         let mut parts: Vec<(NodeAddress, NodeRequest)> = Vec::new();
-        for (node_id, shards) in covering.iter() {
+        for (node_id, node_shards) in covering.iter() {
             let Some(node) = runtime.nodes.get(node_id.as_str()) else {
                 continue;
             };
-            let restriction = restrict_needed.then(|| shard_filter(shards));
-            let mut part = match &client_body {
-                Some(body) => {
-                    let node_query = node_body(body, &search_plan, restriction.as_deref());
-                    let bytes = serde_json::to_vec(&Value::Object(node_query))
-                        .map_err(|e| ApiError::internal(e.to_string()))?;
-                    NodeRequest::json(Method::POST, request.path.clone(), bytes)
-                }
-                None => {
-                    let planned_body = get_params_as_body(&pairs).unwrap_or_default();
-                    let node_query = node_body(&planned_body, &search_plan, None);
-                    let query = node_query_string(&pairs, &node_query, restriction.as_deref());
-                    NodeRequest::new(Method::GET, format!("{}?{query}", request.path))
-                }
-            };
+            let restriction = restrict_needed.then(|| shard_filter(node_shards));
+            let mut part = build(restriction.as_deref())?;
             part.headers.extend(headers.iter().cloned());
             parts.push((node.address.clone(), part));
         }
@@ -160,16 +221,14 @@ impl App {
                 }
                 Ok(response) => {
                     return Err(ApiError::shard_unavailable(format!(
-                        "Node `{}` answered the search with status {}.",
+                        "Node `{}` answered with status {}.",
                         node.id, response.status
                     )))
                 }
                 Err(error) => return Err(ApiError::shard_unavailable(error.to_string())),
             }
         }
-        let settings = self.merge_settings(runtime, index).await?;
-        let merged = super::merge::merge_search(&search_plan, &settings, &bodies)?;
-        Ok(Response::json_bytes(200, merged))
+        Ok(bodies)
     }
 
     /// Relay a request to one node and return its answer as it is: used where only a
@@ -206,7 +265,7 @@ impl App {
 
     /// The replica group that answers a search: the first group for now; health and
     /// latency based choice comes with the hedging work.
-    fn pick_group(&self, runtime: &Runtime) -> Result<std::sync::Arc<str>, ApiError> {
+    pub(crate) fn pick_group(&self, runtime: &Runtime) -> Result<std::sync::Arc<str>, ApiError> {
         runtime
             .groups
             .first()
