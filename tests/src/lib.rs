@@ -6,7 +6,9 @@
 pub mod fake;
 pub mod fault;
 pub mod fleet;
+pub mod miroir;
 
 pub use fake::{FakeNode, FakeNodeHandle, FakeNodeOptions};
 pub use fault::{FaultSwitches, HarnessError};
+pub use miroir::{Miroir, MiroirOptions};
 pub use fleet::{start_node, Backend, Fleet, FleetOptions, TestNode};

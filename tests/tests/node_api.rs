@@ -719,3 +719,47 @@ async fn multi_search_reports_a_missing_index_as_a_400_inside_its_query() {
         json!("Inside `.queries[0]`: Index `nope` not found.")
     );
 }
+
+#[tokio::test]
+async fn a_deletion_filter_with_bad_syntax_is_rejected_before_enqueueing() {
+    let api = Api::start().await;
+    let reply = api
+        .admin(
+            "POST",
+            "/indexes/books/documents/delete",
+            Some(json!({"filter": "price >"})),
+        )
+        .await;
+    assert_eq!(reply.status, 400);
+    assert_eq!(
+        (reply.body["code"].clone(), reply.body["message"].clone()),
+        (
+            json!("invalid_document_filter"),
+            json!("Was expecting a value but instead got nothing.\n8:8 price >")
+        )
+    );
+}
+
+#[tokio::test]
+async fn a_deletion_filter_on_a_non_filterable_attribute_fails_the_task() {
+    let api = Api::start().await;
+    api.run(
+        "POST",
+        "/indexes/books/documents",
+        Some(json!([{"id": 1, "price": 3}])),
+    )
+    .await;
+    let task = api
+        .run(
+            "POST",
+            "/indexes/books/documents/delete",
+            Some(json!({"filter": "price > 2"})),
+        )
+        .await;
+    assert_eq!(task["status"], json!("failed"));
+    assert_eq!(task["error"]["code"], json!("invalid_document_filter"));
+    assert_eq!(
+        task["details"],
+        json!({"providedIds": 0, "deletedDocuments": 0, "originalFilter": "\"price > 2\""})
+    );
+}

@@ -42,10 +42,19 @@ pub fn project(index: &Index, doc: &Document, fields: Option<&[String]>) -> Docu
     eng::project(doc, index.context(), fields)
 }
 
-/// Primary keys of the documents matching a deletion filter.
-pub fn ids_matching(index: &Index, filter: &Value) -> Result<Vec<String>, MeiliError> {
-    let compiled =
-        eng::compile_filter(filter, index.context(), eng::FilterContext::DeleteDocuments)?;
+/// Primary keys of the documents matching a deletion filter. `contains_enabled` mirrors
+/// the node's `containsFilter` experimental feature.
+pub fn ids_matching(
+    index: &Index,
+    filter: &Value,
+    contains_enabled: bool,
+) -> Result<Vec<String>, MeiliError> {
+    let compile = if contains_enabled {
+        eng::compile_filter_with_contains
+    } else {
+        eng::compile_filter
+    };
+    let compiled = compile(filter, index.context(), eng::FilterContext::DeleteDocuments)?;
     let Some(compiled) = compiled else {
         return Ok(Vec::new());
     };
@@ -61,4 +70,25 @@ pub fn ids_matching(index: &Index, filter: &Value) -> Result<Vec<String>, MeiliE
 /// `fieldDistribution` of index stats.
 pub fn field_distribution(index: &Index) -> Map<String, Value> {
     eng::field_distribution(index.docs.iter())
+}
+
+/// Check only the syntax of a deletion filter, as Meilisearch does before enqueueing
+/// (whether its attributes are filterable is checked when the task runs).
+pub fn check_filter_syntax(filter: &Value, contains_enabled: bool) -> Result<(), MeiliError> {
+    let everything_filterable = serde_json::json!({ "filterableAttributes": [{
+        "attributePatterns": ["*"],
+        "features": { "facetSearch": false, "filter": { "equality": true, "comparison": true } },
+    }] });
+    let settings = eng::apply_settings_patch(&eng::default_settings(), &everything_filterable)?;
+    let context = eng::IndexContext {
+        uid: "",
+        primary_key: None,
+        settings: &settings,
+    };
+    let compile = if contains_enabled {
+        eng::compile_filter_with_contains
+    } else {
+        eng::compile_filter
+    };
+    compile(filter, context, eng::FilterContext::DeleteDocuments).map(|_| ())
 }

@@ -1067,6 +1067,8 @@ async fn delete_documents_by_filter(
             "Sending an empty filter is forbidden.",
         ));
     }
+    let contains_enabled = node.lock().features.get("containsFilter") == Some(&Value::Bool(true));
+    engine::check_filter_syntax(&filter, contains_enabled)?;
     Ok(accepted(node.enqueue(
         Some(uid),
         Operation::DocumentDeletionByFilter { filter },

@@ -319,8 +319,9 @@ fn apply(
             })
         }
         Operation::DocumentDeletionByFilter { filter } => {
+            let contains_enabled = store.features.get("containsFilter") == Some(&Value::Bool(true));
             let index = index_mut(store, uid)?;
-            let ids = engine::ids_matching(index, filter).map_err(|e| {
+            let ids = engine::ids_matching(index, filter, contains_enabled).map_err(|e| {
                 MeiliError::new(
                     e.status,
                     "invalid_document_filter",

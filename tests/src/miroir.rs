@@ -1,0 +1,151 @@
+//! Running the real `miroir` binary in front of a [`Fleet`] for end-to-end tests.
+//!
+//! The binary is the one `cargo test --workspace` builds (`target/<profile>/miroir`,
+//! found next to the test executable), or the one named by `MIROIR_BIN`. Each instance
+//! gets its own configuration file and SQLite task store in a temporary directory and
+//! a free port on 127.0.0.1, and is killed when dropped.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use tokio::process::{Child, Command};
+
+use crate::fleet::Fleet;
+
+/// Environment variable naming a `miroir` binary to test instead of the built one.
+pub const MIROIR_BIN_ENV: &str = "MIROIR_BIN";
+
+/// Miroir could not be started.
+#[derive(Debug, thiserror::Error)]
+#[error("miroir: {0}")]
+pub struct MiroirError(pub String);
+
+/// How Miroir is configured over the fleet.
+#[derive(Debug, Clone)]
+pub struct MiroirOptions {
+    /// Shards of a new index.
+    pub shards: u32,
+    /// Nodes per group holding each shard.
+    pub replication_factor: u32,
+    /// Number of replica groups; nodes are dealt to groups in order (node i goes to
+    /// group i % groups).
+    pub groups: usize,
+    /// The master key, shared by Miroir's clients and the nodes.
+    pub master_key: Option<String>,
+}
+
+impl Default for MiroirOptions {
+    fn default() -> Self {
+        MiroirOptions { shards: 16, replication_factor: 1, groups: 1, master_key: None }
+    }
+}
+
+/// A running `miroir` process.
+pub struct Miroir {
+    child: Child,
+    addr: SocketAddr,
+    _dir: tempfile::TempDir,
+    config_path: PathBuf,
+}
+
+/// The `miroir` binary under test.
+pub fn miroir_bin() -> Result<PathBuf, MiroirError> {
+    if let Some(path) = std::env::var_os(MIROIR_BIN_ENV).filter(|v| !v.is_empty()) {
+        return Ok(PathBuf::from(path));
+    }
+    // Test executables live in target/<profile>/deps; binaries in target/<profile>.
+    let exe = std::env::current_exe().map_err(|e| MiroirError(e.to_string()))?;
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .ok_or_else(|| MiroirError("test executable has no target directory".to_owned()))?;
+    let candidate = profile_dir.join("miroir");
+    if candidate.exists() {
+        Ok(candidate)
+    } else {
+        Err(MiroirError(format!(
+            "no miroir binary at {}: run the tests with `cargo test --workspace` (which builds it) or set {MIROIR_BIN_ENV}",
+            candidate.display()
+        )))
+    }
+}
+
+/// The YAML configuration of a Miroir over `urls`.
+pub fn config_yaml(listen: SocketAddr, urls: &[String], options: &MiroirOptions, store: &Path) -> String {
+    let mut yaml = format!("listen: \"{listen}\"\nnodes:\n");
+    for (i, url) in urls.iter().enumerate() {
+        let group = i % options.groups.max(1);
+        yaml.push_str(&format!("  - {{ id: n{i}, url: \"{url}\", group: g{group} }}\n"));
+    }
+    yaml.push_str(&format!("shards: {}\nreplication_factor: {}\n", options.shards, options.replication_factor));
+    if let Some(key) = &options.master_key {
+        yaml.push_str(&format!("keys:\n  master_key: \"{key}\"\n"));
+    }
+    yaml.push_str(&format!("task_store:\n  sqlite:\n    path: \"{}\"\n", store.display()));
+    yaml.push_str("timeouts:\n  connect: 1s\n  node_request: 10s\n  request: 20s\n");
+    yaml
+}
+
+fn free_port() -> Result<SocketAddr, MiroirError> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| MiroirError(e.to_string()))?;
+    listener.local_addr().map_err(|e| MiroirError(e.to_string()))
+}
+
+impl Miroir {
+    /// Start Miroir over every node of `fleet` and wait until it answers `/health`.
+    pub async fn start(fleet: &Fleet, options: MiroirOptions) -> Result<Miroir, MiroirError> {
+        let bin = miroir_bin()?;
+        let dir = tempfile::tempdir().map_err(|e| MiroirError(e.to_string()))?;
+        let addr = free_port()?;
+        let config_path = dir.path().join("miroir.yaml");
+        let store = dir.path().join("tasks.db");
+        std::fs::write(&config_path, config_yaml(addr, &fleet.urls(), &options, &store))
+            .map_err(|e| MiroirError(e.to_string()))?;
+        let log = std::fs::File::create(dir.path().join("miroir.log")).map_err(|e| MiroirError(e.to_string()))?;
+        let child = Command::new(&bin)
+            .arg("--config")
+            .arg(&config_path)
+            .env("MIROIR_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::from(log))
+            .kill_on_drop(true)
+            .spawn()
+            .map_err(|e| MiroirError(format!("cannot start {}: {e}", bin.display())))?;
+        let miroir = Miroir { child, addr, _dir: dir, config_path };
+        miroir.wait_healthy(Duration::from_secs(20)).await?;
+        Ok(miroir)
+    }
+
+    async fn wait_healthy(&self, within: Duration) -> Result<(), MiroirError> {
+        let client = reqwest::Client::new();
+        let deadline = Instant::now() + within;
+        loop {
+            if let Ok(response) = client.get(format!("{}/health", self.url())).send().await {
+                if response.status().is_success() {
+                    return Ok(());
+                }
+            }
+            if Instant::now() > deadline {
+                return Err(MiroirError(format!("miroir did not answer /health within {within:?}")));
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// The base URL clients use.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Its configuration file (rewrite it and send SIGHUP to test reloads).
+    pub fn config_path(&self) -> &Path {
+        &self.config_path
+    }
+
+    /// The process id, for signals.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.id()
+    }
+}
