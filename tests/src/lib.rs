@@ -10,5 +10,5 @@ pub mod miroir;
 
 pub use fake::{FakeNode, FakeNodeHandle, FakeNodeOptions};
 pub use fault::{FaultSwitches, HarnessError};
-pub use miroir::{Miroir, MiroirOptions};
 pub use fleet::{start_node, Backend, Fleet, FleetOptions, TestNode};
+pub use miroir::{Miroir, MiroirOptions};

@@ -38,7 +38,12 @@ pub struct MiroirOptions {
 
 impl Default for MiroirOptions {
     fn default() -> Self {
-        MiroirOptions { shards: 16, replication_factor: 1, groups: 1, master_key: None }
+        MiroirOptions {
+            shards: 16,
+            replication_factor: 1,
+            groups: 1,
+            master_key: None,
+        }
     }
 }
 
@@ -73,24 +78,40 @@ pub fn miroir_bin() -> Result<PathBuf, MiroirError> {
 }
 
 /// The YAML configuration of a Miroir over `urls`.
-pub fn config_yaml(listen: SocketAddr, urls: &[String], options: &MiroirOptions, store: &Path) -> String {
+pub fn config_yaml(
+    listen: SocketAddr,
+    urls: &[String],
+    options: &MiroirOptions,
+    store: &Path,
+) -> String {
     let mut yaml = format!("listen: \"{listen}\"\nnodes:\n");
     for (i, url) in urls.iter().enumerate() {
         let group = i % options.groups.max(1);
-        yaml.push_str(&format!("  - {{ id: n{i}, url: \"{url}\", group: g{group} }}\n"));
+        yaml.push_str(&format!(
+            "  - {{ id: n{i}, url: \"{url}\", group: g{group} }}\n"
+        ));
     }
-    yaml.push_str(&format!("shards: {}\nreplication_factor: {}\n", options.shards, options.replication_factor));
+    yaml.push_str(&format!(
+        "shards: {}\nreplication_factor: {}\n",
+        options.shards, options.replication_factor
+    ));
     if let Some(key) = &options.master_key {
         yaml.push_str(&format!("keys:\n  master_key: \"{key}\"\n"));
     }
-    yaml.push_str(&format!("task_store:\n  sqlite:\n    path: \"{}\"\n", store.display()));
+    yaml.push_str(&format!(
+        "task_store:\n  sqlite:\n    path: \"{}\"\n",
+        store.display()
+    ));
     yaml.push_str("timeouts:\n  connect: 1s\n  node_request: 10s\n  request: 20s\n");
     yaml
 }
 
 fn free_port() -> Result<SocketAddr, MiroirError> {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| MiroirError(e.to_string()))?;
-    listener.local_addr().map_err(|e| MiroirError(e.to_string()))
+    let listener =
+        std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| MiroirError(e.to_string()))?;
+    listener
+        .local_addr()
+        .map_err(|e| MiroirError(e.to_string()))
 }
 
 impl Miroir {
@@ -101,9 +122,13 @@ impl Miroir {
         let addr = free_port()?;
         let config_path = dir.path().join("miroir.yaml");
         let store = dir.path().join("tasks.db");
-        std::fs::write(&config_path, config_yaml(addr, &fleet.urls(), &options, &store))
+        std::fs::write(
+            &config_path,
+            config_yaml(addr, &fleet.urls(), &options, &store),
+        )
+        .map_err(|e| MiroirError(e.to_string()))?;
+        let log = std::fs::File::create(dir.path().join("miroir.log"))
             .map_err(|e| MiroirError(e.to_string()))?;
-        let log = std::fs::File::create(dir.path().join("miroir.log")).map_err(|e| MiroirError(e.to_string()))?;
         let child = Command::new(&bin)
             .arg("--config")
             .arg(&config_path)
@@ -113,7 +138,12 @@ impl Miroir {
             .kill_on_drop(true)
             .spawn()
             .map_err(|e| MiroirError(format!("cannot start {}: {e}", bin.display())))?;
-        let miroir = Miroir { child, addr, _dir: dir, config_path };
+        let miroir = Miroir {
+            child,
+            addr,
+            _dir: dir,
+            config_path,
+        };
         miroir.wait_healthy(Duration::from_secs(20)).await?;
         Ok(miroir)
     }
@@ -128,7 +158,9 @@ impl Miroir {
                 }
             }
             if Instant::now() > deadline {
-                return Err(MiroirError(format!("miroir did not answer /health within {within:?}")));
+                return Err(MiroirError(format!(
+                    "miroir did not answer /health within {within:?}"
+                )));
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }

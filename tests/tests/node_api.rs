@@ -763,3 +763,102 @@ async fn a_deletion_filter_on_a_non_filterable_attribute_fails_the_task() {
         json!({"providedIds": 0, "deletedDocuments": 0, "originalFilter": "\"price > 2\""})
     );
 }
+
+#[tokio::test]
+async fn an_invalid_index_uid_in_the_path_is_rejected_before_lookup() {
+    let api = Api::start().await;
+    let reply = api.admin("GET", "/indexes/bad%20uid", None).await;
+    assert_eq!(reply.status, 400);
+    assert_eq!(
+        (reply.body["code"].clone(), reply.body["message"].clone()),
+        (json!("invalid_index_uid"), json!("`bad uid` is not a valid index uid. Index uid can be an integer or a string containing only alphanumeric characters, hyphens (-) and underscores (_), and can not be more than 512 bytes."))
+    );
+}
+
+#[tokio::test]
+async fn key_index_patterns_are_validated() {
+    let api = Api::start().await;
+    let reply = api
+        .admin(
+            "POST",
+            "/keys",
+            Some(json!({"actions": ["search"], "indexes": ["bad index"], "expiresAt": null})),
+        )
+        .await;
+    assert_eq!(reply.status, 400);
+    assert_eq!(reply.body["code"], json!("invalid_api_key_indexes"));
+}
+
+#[tokio::test]
+async fn an_expired_key_is_refused() {
+    let api = Api::start().await;
+    let soon = (time::OffsetDateTime::now_utc() + time::Duration::seconds(1))
+        .format(&time::format_description::well_known::Rfc3339)
+        .expect("formats");
+    let created = api
+        .admin(
+            "POST",
+            "/keys",
+            Some(json!({"actions": ["*"], "indexes": ["*"], "expiresAt": soon})),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let key = created.body["key"].as_str().expect("key").to_owned();
+    // Wait on the server's own clock: poll until the key stops working (bounded).
+    let mut last = 200;
+    for _ in 0..100 {
+        last = api
+            .send("GET", "/indexes", Some(&key), None, None)
+            .await
+            .status;
+        if last != 200 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(last, 403);
+}
+
+#[tokio::test]
+async fn swap_entries_reject_unknown_fields() {
+    let api = Api::start().await;
+    let reply = api
+        .admin("POST", "/swap-indexes", Some(json!([{"foo": 1}])))
+        .await;
+    assert_eq!(reply.status, 400);
+    assert_eq!(
+        reply.body["message"],
+        json!("Unknown field `foo` inside `[0]`: expected one of `indexes`, `rename`")
+    );
+}
+
+#[tokio::test]
+async fn a_payload_over_the_limit_is_payload_too_large() {
+    if miroir_tests::Backend::from_env() == Backend::Meilisearch {
+        miroir_tests::fleet::skip_notice(
+            "a_payload_over_the_limit_is_payload_too_large",
+            "needs a node with a small payload limit (the fake's payload_limit option)",
+        );
+        return;
+    }
+    let node = miroir_tests::FakeNode::start(miroir_tests::FakeNodeOptions {
+        payload_limit: 1000,
+        ..Default::default()
+    })
+    .await
+    .expect("fake starts");
+    let body = format!("[{{\"id\":1,\"text\":\"{}\"}}]", "x".repeat(2000));
+    let response = reqwest::Client::new()
+        .post(format!("{}/indexes/big/documents", node.url()))
+        .header("Content-Type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(response.status().as_u16(), 413);
+    let body: Value = response.json().await.expect("json");
+    assert_eq!(
+        (body["code"].clone(), body["message"].clone()),
+        (json!("payload_too_large"), json!("The provided payload reached the size limit. The maximum accepted payload size is 1 KB."))
+    );
+}

@@ -212,6 +212,21 @@ async fn json_body(node: &Node, headers: &HeaderMap, body: Body) -> ApiResult<Va
             None => return Err(error::invalid_content_type(raw, &["application/json"])),
         },
     }
+    // Meilisearch's JSON extractor reports an oversized body as an internal error naming
+    // both sizes (the document routes use `payload_too_large` instead).
+    let declared = headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if let Some(length) = declared.filter(|l| *l > node.payload_limit) {
+        return Err(ApiError(error::internal(
+            500,
+            format!(
+                "JSON payload ({length} bytes) is larger than allowed (limit: {} bytes).",
+                node.payload_limit
+            ),
+        )));
+    }
     let bytes = read_body(node, body).await?;
     if bytes.is_empty() {
         return Err(error::bad("missing_payload", "A json payload is missing."));
@@ -256,6 +271,7 @@ fn check_index_uid(uid: &str) -> ApiResult<()> {
 }
 
 fn with_index<T>(node: &Node, uid: &str, f: impl FnOnce(&Index) -> ApiResult<T>) -> ApiResult<T> {
+    check_index_uid(uid)?;
     let store = node.lock();
     let index = store
         .indexes
@@ -365,6 +381,7 @@ async fn global_stats(State(node): Shared, Extension(grant): Extension<Grant>) -
 }
 
 async fn index_stats(State(node): Shared, Path(uid): Path<String>) -> ApiResult<Json<Value>> {
+    check_index_uid(&uid)?;
     let store = node.lock();
     let index = store
         .indexes
@@ -528,6 +545,17 @@ async fn swap_indexes(
     let mut swaps = Vec::new();
     for (i, item) in items.into_iter().enumerate() {
         let item = expect_object(item)?;
+        if let Some(unknown) = item
+            .keys()
+            .find(|k| !matches!(k.as_str(), "indexes" | "rename"))
+        {
+            return Err(error::bad(
+                "bad_request",
+                format!(
+                    "Unknown field `{unknown}` inside `[{i}]`: expected one of `indexes`, `rename`"
+                ),
+            ));
+        }
         let names: Vec<String> = match item.get("indexes") {
             Some(Value::Array(list)) => list
                 .iter()
@@ -536,7 +564,7 @@ async fn swap_indexes(
             _ => {
                 return Err(error::bad(
                     "missing_swap_indexes",
-                    format!("Missing field `indexes` inside `.[{i}]`"),
+                    format!("Missing field `indexes` inside `[{i}]`"),
                 ))
             }
         };
@@ -1691,6 +1719,20 @@ async fn create_key(State(node): Shared, headers: HeaderMap, body: Body) -> ApiR
         "indexes",
         "invalid_api_key_indexes",
     )?;
+    for (i, pattern) in indexes.iter().enumerate() {
+        let body = pattern.strip_suffix('*').unwrap_or(pattern);
+        let valid = pattern == "*"
+            || (!body.is_empty()
+                && body
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
+        if !valid {
+            return Err(error::bad(
+                "invalid_api_key_indexes",
+                format!("Invalid value at `.indexes[{i}]`: `{pattern}` is not a valid index uid pattern. Index uid patterns can be an integer or a string containing only alphanumeric characters, hyphens (-), underscores (_), and optionally end with a star (*)."),
+            ));
+        }
+    }
     let expires_at =
         parse_expires_at(body.get("expiresAt").ok_or_else(|| {
             error::bad("missing_api_key_expires_at", "Missing field `expiresAt`")

@@ -625,18 +625,12 @@ impl TaskQuery {
             "indexUids",
         ]);
         expected.extend(DATE_PARAMS.iter().map(|p| p.0));
-        let (uid_code, limit_code, from_code) = match route {
-            QueryRoute::ListBatches => (
-                "invalid_task_uids",
-                "invalid_batch_limit",
-                "invalid_batch_from",
-            ),
-            _ => (
-                "invalid_task_uids",
-                "invalid_task_limit",
-                "invalid_task_from",
-            ),
-        };
+        // `/batches` reports its parameter errors with the task codes, as Meilisearch does.
+        let (uid_code, limit_code, from_code) = (
+            "invalid_task_uids",
+            "invalid_task_limit",
+            "invalid_task_from",
+        );
         for (name, value) in form_pairs(raw.unwrap_or_default()) {
             let value = value.as_str();
             match name.as_str() {

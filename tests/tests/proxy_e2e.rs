@@ -1,0 +1,272 @@
+//! End-to-end: the `miroir` binary in front of a 3-node fleet (fake nodes, or real
+//! Meilisearch with `MEILI_BIN`), driven with the official Rust SDK and raw HTTP.
+//!
+//! The differential tests index the same corpus in one standalone node and in Miroir
+//! over three nodes and require the same answers: same hits (ties in score may come in
+//! another order), same totals, same facets.
+
+use std::collections::BTreeMap;
+
+use meilisearch_sdk::client::Client;
+use miroir_tests::{start_node, Fleet, FleetOptions, Miroir, MiroirOptions};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+const KEY: &str = "e2e-master-key-0123456789abcdef";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Movie {
+    id: u32,
+    title: String,
+    genre: String,
+    year: u32,
+    rating: f64,
+}
+
+const WORDS: &[&str] = &[
+    "star", "night", "river", "king", "dark", "love", "war", "city", "ghost", "summer", "storm", "heart",
+];
+const GENRES: &[&str] = &["drama", "comedy", "scifi", "horror"];
+
+/// A deterministic corpus: 60 movies whose titles mix a small vocabulary, so keyword
+/// queries match several documents with different scores.
+fn corpus() -> Vec<Movie> {
+    (1..=60u32)
+        .map(|id| {
+            let a = WORDS[(id as usize * 7) % WORDS.len()];
+            let b = WORDS[(id as usize * 3 + 1) % WORDS.len()];
+            let c = WORDS[(id as usize * 5 + 2) % WORDS.len()];
+            Movie {
+                id,
+                title: format!("{a} {b} {c} {id}"),
+                genre: GENRES[id as usize % GENRES.len()].to_owned(),
+                year: 1950 + id,
+                rating: f64::from((id * 37) % 100) / 10.0,
+            }
+        })
+        .collect()
+}
+
+async fn http(method: reqwest::Method, url: String, body: Option<Value>) -> (u16, Value) {
+    let client = reqwest::Client::new();
+    let mut request = client.request(method, url).bearer_auth(KEY);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.expect("request sent");
+    let status = response.status().as_u16();
+    let bytes = response.bytes().await.expect("body read");
+    let value = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).expect("JSON body") };
+    (status, value)
+}
+
+/// Create the index with its settings and add the corpus through `url`, waiting for
+/// every task with the SDK.
+async fn load_corpus(url: &str) {
+    let client = Client::new(url, Some(KEY)).expect("client");
+    let task = client
+        .create_index("movies", Some("id"))
+        .await
+        .expect("index creation accepted")
+        .wait_for_completion(&client, None, None)
+        .await
+        .expect("index creation finishes");
+    assert!(task.is_success(), "index creation failed on {url}: {task:?}");
+    let index = client.index("movies");
+    let settings = meilisearch_sdk::settings::Settings::new()
+        .with_filterable_attributes(["genre", "year", "rating"])
+        .with_sortable_attributes(["year", "rating"]);
+    let task = index
+        .set_settings(&settings)
+        .await
+        .expect("settings accepted")
+        .wait_for_completion(&client, None, None)
+        .await
+        .expect("settings finish");
+    assert!(task.is_success(), "settings failed on {url}: {task:?}");
+    let task = index
+        .add_documents(&corpus(), Some("id"))
+        .await
+        .expect("documents accepted")
+        .wait_for_completion(&client, None, None)
+        .await
+        .expect("documents finish");
+    assert!(task.is_success(), "document addition failed on {url}: {task:?}");
+}
+
+async fn fleet_and_miroir(rf: u32) -> (Fleet, Miroir) {
+    let fleet = Fleet::start(3, FleetOptions { master_key: Some(KEY.into()), ..FleetOptions::default() })
+        .await
+        .expect("fleet starts");
+    let miroir = Miroir::start(
+        &fleet,
+        MiroirOptions { shards: 16, replication_factor: rf, groups: 1, master_key: Some(KEY.into()) },
+    )
+    .await
+    .expect("miroir starts");
+    (fleet, miroir)
+}
+
+fn ids(hits: &Value) -> Vec<u64> {
+    hits.as_array().expect("hits array").iter().map(|h| h["id"].as_u64().expect("numeric id")).collect()
+}
+
+/// Hits grouped by ranking score, so that ties may come in any order.
+fn score_groups(response: &Value) -> Vec<(String, Vec<u64>)> {
+    let mut groups: Vec<(String, Vec<u64>)> = Vec::new();
+    for hit in response["hits"].as_array().expect("hits") {
+        let score = format!("{:.12}", hit["_rankingScore"].as_f64().unwrap_or(-1.0));
+        let id = hit["id"].as_u64().expect("id");
+        match groups.last_mut() {
+            Some((last, members)) if *last == score => members.push(id),
+            _ => groups.push((score, vec![id])),
+        }
+    }
+    for (_, members) in &mut groups {
+        members.sort_unstable();
+    }
+    groups
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sdk_indexes_and_searches_through_miroir_over_three_nodes() {
+    let (_fleet, miroir) = fleet_and_miroir(1).await;
+    load_corpus(&miroir.url()).await;
+    let client = Client::new(miroir.url(), Some(KEY)).expect("client");
+    let index = client.index("movies");
+
+    let movie: Movie = index.get_document("7").await.expect("document 7");
+    assert_eq!(movie, corpus()[6]);
+
+    let results = index
+        .search()
+        .with_filter("genre = drama")
+        .with_sort(&["year:desc"])
+        .with_limit(3)
+        .execute::<Movie>()
+        .await
+        .expect("search");
+    let got: Vec<u32> = results.hits.iter().map(|h| h.result.id).collect();
+    assert_eq!(got, vec![60, 56, 52]);
+    assert_eq!(results.estimated_total_hits, Some(15));
+
+    let (status, stats) = http(reqwest::Method::GET, format!("{}/indexes/movies/stats", miroir.url()), None).await;
+    assert_eq!(status, 200);
+    assert_eq!(stats["numberOfDocuments"], json!(60));
+    assert_eq!(stats["fieldDistribution"], json!({"genre": 60, "id": 60, "rating": 60, "title": 60, "year": 60}));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stored_documents_never_show_the_shard_field() {
+    let (_fleet, miroir) = fleet_and_miroir(1).await;
+    load_corpus(&miroir.url()).await;
+    let (status, document) = http(reqwest::Method::GET, format!("{}/indexes/movies/documents/3", miroir.url()), None).await;
+    assert_eq!(status, 200);
+    assert_eq!(document, serde_json::to_value(&corpus()[2]).expect("json"));
+    let (_, listing) = http(reqwest::Method::GET, format!("{}/indexes/movies/documents?limit=100", miroir.url()), None).await;
+    assert_eq!(listing["total"], json!(60));
+    let results = listing["results"].as_array().expect("results");
+    assert_eq!(results.len(), 60);
+    assert!(results.iter().all(|d| d.get("_miroir_shard").is_none()));
+    let (_, filterable) = http(
+        reqwest::Method::GET,
+        format!("{}/indexes/movies/settings/filterable-attributes", miroir.url()),
+        None,
+    )
+    .await;
+    assert_eq!(filterable, json!(["genre", "rating", "year"]));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reserved_fields_are_refused_before_any_node_is_touched() {
+    let (_fleet, miroir) = fleet_and_miroir(1).await;
+    let (status, error) = http(
+        reqwest::Method::POST,
+        format!("{}/indexes/movies/documents", miroir.url()),
+        Some(json!([{"id": 1, "_miroir_shard": 4}])),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert_eq!(error["code"], json!("miroir_reserved_field"));
+    let (status, _) = http(reqwest::Method::GET, format!("{}/indexes/movies", miroir.url()), None).await;
+    assert_eq!(status, 404, "a refused write must not create the index");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replication_factor_two_stores_each_document_twice_and_answers_once() {
+    let (fleet, miroir) = fleet_and_miroir(2).await;
+    load_corpus(&miroir.url()).await;
+    let mut copies = 0u64;
+    for node in fleet.nodes() {
+        let (_, stats) = http(reqwest::Method::GET, format!("{}/indexes/movies/stats", node.url()), None).await;
+        copies += stats["numberOfDocuments"].as_u64().expect("count");
+    }
+    assert_eq!(copies, 120, "every document lives on exactly two of the three nodes");
+    let (_, stats) = http(reqwest::Method::GET, format!("{}/indexes/movies/stats", miroir.url()), None).await;
+    assert_eq!(stats["numberOfDocuments"], json!(60));
+    let (_, all) = http(
+        reqwest::Method::POST,
+        format!("{}/indexes/movies/search", miroir.url()),
+        Some(json!({"q": "", "limit": 100})),
+    )
+    .await;
+    let mut got = ids(&all["hits"]);
+    got.sort_unstable();
+    assert_eq!(got, (1..=60).collect::<Vec<u64>>());
+    assert_eq!(all["estimatedTotalHits"], json!(60));
+}
+
+/// The queries of the differential test: keyword, filter, sort, facets, both
+/// pagination modes and a deep offset.
+fn differential_queries() -> Vec<Value> {
+    vec![
+        json!({"q": "star"}),
+        json!({"q": "night king", "limit": 5}),
+        json!({"q": "storm", "filter": "genre = drama OR genre = horror"}),
+        json!({"q": "", "sort": ["year:asc"], "limit": 7, "offset": 10}),
+        json!({"q": "love", "sort": ["rating:desc", "year:asc"]}),
+        json!({"q": "", "facets": ["genre", "rating"], "limit": 0}),
+        json!({"q": "river", "facets": ["genre"], "filter": "year > 1980"}),
+        json!({"q": "", "sort": ["year:desc"], "hitsPerPage": 6, "page": 3}),
+        json!({"q": "", "sort": ["rating:asc", "year:asc"], "offset": 45, "limit": 10}),
+        json!({"q": "heart", "filter": ["genre != comedy", "rating >= 2"], "hitsPerPage": 4}),
+    ]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn miroir_over_three_nodes_answers_like_one_node() {
+    for rf in [1u32, 2] {
+        let standalone =
+            start_node(&FleetOptions { master_key: Some(KEY.into()), ..FleetOptions::default() }).await.expect("node");
+        load_corpus(&standalone.url()).await;
+        let (_fleet, miroir) = fleet_and_miroir(rf).await;
+        load_corpus(&miroir.url()).await;
+        for query in differential_queries() {
+            let mut scored = query.clone();
+            scored["showRankingScore"] = json!(true);
+            let (s1, one) =
+                http(reqwest::Method::POST, format!("{}/indexes/movies/search", standalone.url()), Some(scored.clone()))
+                    .await;
+            let (s2, many) =
+                http(reqwest::Method::POST, format!("{}/indexes/movies/search", miroir.url()), Some(scored)).await;
+            assert_eq!((s1, s2), (200, 200), "rf={rf} {query}");
+            let keys: BTreeMap<&str, ()> =
+                one.as_object().expect("object").keys().map(|k| (k.as_str(), ())).collect();
+            let keys_many: BTreeMap<&str, ()> =
+                many.as_object().expect("object").keys().map(|k| (k.as_str(), ())).collect();
+            assert_eq!(keys, keys_many, "rf={rf} same response members for {query}");
+            for member in ["estimatedTotalHits", "totalHits", "totalPages", "page", "hitsPerPage", "limit", "offset", "query"]
+            {
+                assert_eq!(one.get(member), many.get(member), "rf={rf} {member} for {query}");
+            }
+            assert_eq!(one.get("facetDistribution"), many.get("facetDistribution"), "rf={rf} facets for {query}");
+            assert_eq!(one.get("facetStats"), many.get("facetStats"), "rf={rf} facet stats for {query}");
+            if query.get("sort").is_some() {
+                // Sort values are unique in the corpus: the order is fully determined.
+                assert_eq!(ids(&one["hits"]), ids(&many["hits"]), "rf={rf} sorted hits for {query}");
+            } else {
+                assert_eq!(score_groups(&one), score_groups(&many), "rf={rf} hits for {query}");
+            }
+        }
+    }
+}
