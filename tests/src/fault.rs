@@ -203,6 +203,16 @@ impl FrontDoor {
     }
 }
 
+impl Drop for FrontDoor {
+    /// Close the listener and every connection: a dropped node must not keep its port.
+    fn drop(&mut self) {
+        if let Some(serving) = self.serving.get_mut().take() {
+            let _ = serving.shutdown.send(true);
+            serving.task.abort();
+        }
+    }
+}
+
 async fn serve_connection(stream: TcpStream, switches: Arc<FaultSwitches>, upstream: Upstream) {
     let router = match &upstream {
         Upstream::Router(router) => Some(TowerToHyperService::new(router.clone())),

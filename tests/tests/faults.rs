@@ -115,3 +115,22 @@ async fn a_restarted_node_listens_on_the_same_port_with_the_same_data() {
     let (status, body) = get(&node, "/indexes/kept", None).await.expect("answered");
     assert_eq!((status, body["uid"].clone()), (200, json!("kept")));
 }
+
+#[tokio::test]
+async fn dropping_a_node_releases_its_port() {
+    let node = node().await;
+    let addr = node.addr();
+    drop(node);
+    let mut refused = false;
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(addr).await.is_err() {
+            refused = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        refused,
+        "{addr} still accepts connections after the node was dropped"
+    );
+}

@@ -24,7 +24,8 @@ struct Movie {
 }
 
 const WORDS: &[&str] = &[
-    "star", "night", "river", "king", "dark", "love", "war", "city", "ghost", "summer", "storm", "heart",
+    "star", "night", "river", "king", "dark", "love", "war", "city", "ghost", "summer", "storm",
+    "heart",
 ];
 const GENRES: &[&str] = &["drama", "comedy", "scifi", "horror"];
 
@@ -56,7 +57,11 @@ async fn http(method: reqwest::Method, url: String, body: Option<Value>) -> (u16
     let response = request.send().await.expect("request sent");
     let status = response.status().as_u16();
     let bytes = response.bytes().await.expect("body read");
-    let value = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).expect("JSON body") };
+    let value = if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&bytes).expect("JSON body")
+    };
     (status, value)
 }
 
@@ -71,7 +76,10 @@ async fn load_corpus(url: &str) {
         .wait_for_completion(&client, None, None)
         .await
         .expect("index creation finishes");
-    assert!(task.is_success(), "index creation failed on {url}: {task:?}");
+    assert!(
+        task.is_success(),
+        "index creation failed on {url}: {task:?}"
+    );
     let index = client.index("movies");
     let settings = meilisearch_sdk::settings::Settings::new()
         .with_filterable_attributes(["genre", "year", "rating"])
@@ -91,16 +99,30 @@ async fn load_corpus(url: &str) {
         .wait_for_completion(&client, None, None)
         .await
         .expect("documents finish");
-    assert!(task.is_success(), "document addition failed on {url}: {task:?}");
+    assert!(
+        task.is_success(),
+        "document addition failed on {url}: {task:?}"
+    );
 }
 
 async fn fleet_and_miroir(rf: u32) -> (Fleet, Miroir) {
-    let fleet = Fleet::start(3, FleetOptions { master_key: Some(KEY.into()), ..FleetOptions::default() })
-        .await
-        .expect("fleet starts");
+    let fleet = Fleet::start(
+        3,
+        FleetOptions {
+            master_key: Some(KEY.into()),
+            ..FleetOptions::default()
+        },
+    )
+    .await
+    .expect("fleet starts");
     let miroir = Miroir::start(
         &fleet,
-        MiroirOptions { shards: 16, replication_factor: rf, groups: 1, master_key: Some(KEY.into()) },
+        MiroirOptions {
+            shards: 16,
+            replication_factor: rf,
+            groups: 1,
+            master_key: Some(KEY.into()),
+        },
     )
     .await
     .expect("miroir starts");
@@ -108,7 +130,11 @@ async fn fleet_and_miroir(rf: u32) -> (Fleet, Miroir) {
 }
 
 fn ids(hits: &Value) -> Vec<u64> {
-    hits.as_array().expect("hits array").iter().map(|h| h["id"].as_u64().expect("numeric id")).collect()
+    hits.as_array()
+        .expect("hits array")
+        .iter()
+        .map(|h| h["id"].as_u64().expect("numeric id"))
+        .collect()
 }
 
 /// Hits grouped by ranking score, so that ties may come in any order.
@@ -150,27 +176,48 @@ async fn sdk_indexes_and_searches_through_miroir_over_three_nodes() {
     assert_eq!(got, vec![60, 56, 52]);
     assert_eq!(results.estimated_total_hits, Some(15));
 
-    let (status, stats) = http(reqwest::Method::GET, format!("{}/indexes/movies/stats", miroir.url()), None).await;
+    let (status, stats) = http(
+        reqwest::Method::GET,
+        format!("{}/indexes/movies/stats", miroir.url()),
+        None,
+    )
+    .await;
     assert_eq!(status, 200);
     assert_eq!(stats["numberOfDocuments"], json!(60));
-    assert_eq!(stats["fieldDistribution"], json!({"genre": 60, "id": 60, "rating": 60, "title": 60, "year": 60}));
+    assert_eq!(
+        stats["fieldDistribution"],
+        json!({"genre": 60, "id": 60, "rating": 60, "title": 60, "year": 60})
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stored_documents_never_show_the_shard_field() {
     let (_fleet, miroir) = fleet_and_miroir(1).await;
     load_corpus(&miroir.url()).await;
-    let (status, document) = http(reqwest::Method::GET, format!("{}/indexes/movies/documents/3", miroir.url()), None).await;
+    let (status, document) = http(
+        reqwest::Method::GET,
+        format!("{}/indexes/movies/documents/3", miroir.url()),
+        None,
+    )
+    .await;
     assert_eq!(status, 200);
     assert_eq!(document, serde_json::to_value(&corpus()[2]).expect("json"));
-    let (_, listing) = http(reqwest::Method::GET, format!("{}/indexes/movies/documents?limit=100", miroir.url()), None).await;
+    let (_, listing) = http(
+        reqwest::Method::GET,
+        format!("{}/indexes/movies/documents?limit=100", miroir.url()),
+        None,
+    )
+    .await;
     assert_eq!(listing["total"], json!(60));
     let results = listing["results"].as_array().expect("results");
     assert_eq!(results.len(), 60);
     assert!(results.iter().all(|d| d.get("_miroir_shard").is_none()));
     let (_, filterable) = http(
         reqwest::Method::GET,
-        format!("{}/indexes/movies/settings/filterable-attributes", miroir.url()),
+        format!(
+            "{}/indexes/movies/settings/filterable-attributes",
+            miroir.url()
+        ),
         None,
     )
     .await;
@@ -188,7 +235,12 @@ async fn reserved_fields_are_refused_before_any_node_is_touched() {
     .await;
     assert_eq!(status, 400);
     assert_eq!(error["code"], json!("miroir_reserved_field"));
-    let (status, _) = http(reqwest::Method::GET, format!("{}/indexes/movies", miroir.url()), None).await;
+    let (status, _) = http(
+        reqwest::Method::GET,
+        format!("{}/indexes/movies", miroir.url()),
+        None,
+    )
+    .await;
     assert_eq!(status, 404, "a refused write must not create the index");
 }
 
@@ -198,11 +250,24 @@ async fn replication_factor_two_stores_each_document_twice_and_answers_once() {
     load_corpus(&miroir.url()).await;
     let mut copies = 0u64;
     for node in fleet.nodes() {
-        let (_, stats) = http(reqwest::Method::GET, format!("{}/indexes/movies/stats", node.url()), None).await;
+        let (_, stats) = http(
+            reqwest::Method::GET,
+            format!("{}/indexes/movies/stats", node.url()),
+            None,
+        )
+        .await;
         copies += stats["numberOfDocuments"].as_u64().expect("count");
     }
-    assert_eq!(copies, 120, "every document lives on exactly two of the three nodes");
-    let (_, stats) = http(reqwest::Method::GET, format!("{}/indexes/movies/stats", miroir.url()), None).await;
+    assert_eq!(
+        copies, 120,
+        "every document lives on exactly two of the three nodes"
+    );
+    let (_, stats) = http(
+        reqwest::Method::GET,
+        format!("{}/indexes/movies/stats", miroir.url()),
+        None,
+    )
+    .await;
     assert_eq!(stats["numberOfDocuments"], json!(60));
     let (_, all) = http(
         reqwest::Method::POST,
@@ -236,36 +301,83 @@ fn differential_queries() -> Vec<Value> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn miroir_over_three_nodes_answers_like_one_node() {
     for rf in [1u32, 2] {
-        let standalone =
-            start_node(&FleetOptions { master_key: Some(KEY.into()), ..FleetOptions::default() }).await.expect("node");
+        let standalone = start_node(&FleetOptions {
+            master_key: Some(KEY.into()),
+            ..FleetOptions::default()
+        })
+        .await
+        .expect("node");
         load_corpus(&standalone.url()).await;
         let (_fleet, miroir) = fleet_and_miroir(rf).await;
         load_corpus(&miroir.url()).await;
         for query in differential_queries() {
             let mut scored = query.clone();
             scored["showRankingScore"] = json!(true);
-            let (s1, one) =
-                http(reqwest::Method::POST, format!("{}/indexes/movies/search", standalone.url()), Some(scored.clone()))
-                    .await;
-            let (s2, many) =
-                http(reqwest::Method::POST, format!("{}/indexes/movies/search", miroir.url()), Some(scored)).await;
+            let (s1, one) = http(
+                reqwest::Method::POST,
+                format!("{}/indexes/movies/search", standalone.url()),
+                Some(scored.clone()),
+            )
+            .await;
+            let (s2, many) = http(
+                reqwest::Method::POST,
+                format!("{}/indexes/movies/search", miroir.url()),
+                Some(scored),
+            )
+            .await;
             assert_eq!((s1, s2), (200, 200), "rf={rf} {query}");
-            let keys: BTreeMap<&str, ()> =
-                one.as_object().expect("object").keys().map(|k| (k.as_str(), ())).collect();
-            let keys_many: BTreeMap<&str, ()> =
-                many.as_object().expect("object").keys().map(|k| (k.as_str(), ())).collect();
+            let keys: BTreeMap<&str, ()> = one
+                .as_object()
+                .expect("object")
+                .keys()
+                .map(|k| (k.as_str(), ()))
+                .collect();
+            let keys_many: BTreeMap<&str, ()> = many
+                .as_object()
+                .expect("object")
+                .keys()
+                .map(|k| (k.as_str(), ()))
+                .collect();
             assert_eq!(keys, keys_many, "rf={rf} same response members for {query}");
-            for member in ["estimatedTotalHits", "totalHits", "totalPages", "page", "hitsPerPage", "limit", "offset", "query"]
-            {
-                assert_eq!(one.get(member), many.get(member), "rf={rf} {member} for {query}");
+            for member in [
+                "estimatedTotalHits",
+                "totalHits",
+                "totalPages",
+                "page",
+                "hitsPerPage",
+                "limit",
+                "offset",
+                "query",
+            ] {
+                assert_eq!(
+                    one.get(member),
+                    many.get(member),
+                    "rf={rf} {member} for {query}"
+                );
             }
-            assert_eq!(one.get("facetDistribution"), many.get("facetDistribution"), "rf={rf} facets for {query}");
-            assert_eq!(one.get("facetStats"), many.get("facetStats"), "rf={rf} facet stats for {query}");
+            assert_eq!(
+                one.get("facetDistribution"),
+                many.get("facetDistribution"),
+                "rf={rf} facets for {query}"
+            );
+            assert_eq!(
+                one.get("facetStats"),
+                many.get("facetStats"),
+                "rf={rf} facet stats for {query}"
+            );
             if query.get("sort").is_some() {
                 // Sort values are unique in the corpus: the order is fully determined.
-                assert_eq!(ids(&one["hits"]), ids(&many["hits"]), "rf={rf} sorted hits for {query}");
+                assert_eq!(
+                    ids(&one["hits"]),
+                    ids(&many["hits"]),
+                    "rf={rf} sorted hits for {query}"
+                );
             } else {
-                assert_eq!(score_groups(&one), score_groups(&many), "rf={rf} hits for {query}");
+                assert_eq!(
+                    score_groups(&one),
+                    score_groups(&many),
+                    "rf={rf} hits for {query}"
+                );
             }
         }
     }
