@@ -862,3 +862,70 @@ async fn a_payload_over_the_limit_is_payload_too_large() {
         (json!("payload_too_large"), json!("The provided payload reached the size limit. The maximum accepted payload size is 1 KB."))
     );
 }
+
+#[tokio::test]
+async fn federated_multi_search_merges_hits_by_weighted_score() {
+    let api = Api::start().await;
+    api.run(
+        "POST",
+        "/indexes/fa/documents",
+        Some(json!([{"id": 1, "title": "red apple"}, {"id": 2, "title": "green pear"}])),
+    )
+    .await;
+    api.run(
+        "POST",
+        "/indexes/fb/documents",
+        Some(json!([{"id": 7, "title": "apple pie"}])),
+    )
+    .await;
+    let reply = api
+        .admin(
+            "POST",
+            "/multi-search",
+            Some(json!({"federation": {}, "queries": [{"indexUid": "fa", "q": "apple"}, {"indexUid": "fb", "q": "apple", "federationOptions": {"weight": 0.5}}]})),
+        )
+        .await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(
+        keys(&reply.body),
+        [
+            "hits",
+            "processingTimeMs",
+            "limit",
+            "offset",
+            "estimatedTotalHits",
+            "requestUid"
+        ]
+    );
+    let federation: Vec<Value> = reply.body["hits"]
+        .as_array()
+        .expect("hits")
+        .iter()
+        .map(|h| h["_federation"]["indexUid"].clone())
+        .collect();
+    assert_eq!(federation, [json!("fa"), json!("fb")]);
+    assert_eq!(reply.body["hits"][0]["id"], json!(1));
+    assert_eq!(reply.body["hits"][0].get("_rankingScore"), None);
+    assert_eq!(reply.body["estimatedTotalHits"], json!(2));
+}
+
+#[tokio::test]
+async fn federated_queries_may_not_paginate() {
+    let api = Api::start().await;
+    let reply = api
+        .admin(
+            "POST",
+            "/multi-search",
+            Some(json!({"federation": {}, "queries": [{"indexUid": "fa", "q": "x", "limit": 5}]})),
+        )
+        .await;
+    assert_eq!(reply.status, 400);
+    assert_eq!(
+        reply.body["code"],
+        json!("invalid_multi_search_query_pagination")
+    );
+    assert_eq!(
+        reply.body["message"],
+        json!("Inside `.queries[0]`: Using pagination options is not allowed in federated queries.\n - Hint: remove `limit` from the query or remove `federation` from the request\n - Hint: pass `federation.limit` and `federation.offset` for pagination in federated search")
+    );
+}

@@ -1434,12 +1434,17 @@ async fn multi_search(
     body: Body,
 ) -> ApiResult<Json<Value>> {
     let mut body = expect_object(json_body(&node, &headers, body).await?)?;
-    if body.get("federation").is_some_and(|f| !f.is_null()) {
-        return Err(error::bad(
-            "bad_request",
-            "The fake Meilisearch node does not implement federated multi-search.",
-        ));
-    }
+    let federation = match body.remove("federation") {
+        None | Some(Value::Null) => None,
+        Some(Value::Object(federation)) => Some(federation),
+        Some(other) => return Err(error::bad(
+            "invalid_multi_search_federation",
+            format!(
+                "Invalid value type at `.federation`: expected an object, but found {}: `{other}`",
+                json_type_name(&other)
+            ),
+        )),
+    };
     let queries = match body.remove("queries") {
         Some(Value::Array(queries)) => queries,
         Some(other) => {
@@ -1453,6 +1458,9 @@ async fn multi_search(
         }
         None => return Err(error::bad("bad_request", "Missing field `queries`")),
     };
+    if let Some(federation) = federation {
+        return Ok(Json(federated_search(&node, &grant, federation, queries)?));
+    }
     let mut results = Vec::with_capacity(queries.len());
     for (i, query) in queries.into_iter().enumerate() {
         let inside = |e: ApiError| query_error(i, e);
@@ -1480,6 +1488,146 @@ async fn multi_search(
         results.push(Value::Object(with_index));
     }
     Ok(Json(json!({ "results": results })))
+}
+
+/// Federated multi-search: every query runs with ranking scores on, and the hits are
+/// merged by weighted ranking score (`federationOptions.weight`, default 1), ties going
+/// to the earlier query, each query's own order kept. Meilisearch compares the
+/// weighted score details rule by rule first; the fake compares global scores only.
+fn federated_search(
+    node: &Node,
+    grant: &Grant,
+    federation: Map<String, Value>,
+    queries: Vec<Value>,
+) -> ApiResult<Value> {
+    let mut limit = 20usize;
+    let mut offset = 0usize;
+    for (key, value) in &federation {
+        let number = || {
+            value.as_u64().map(|n| n as usize).ok_or_else(|| {
+                error::bad(
+                    &format!("invalid_multi_search_federation_{key}"),
+                    format!(
+                        "Invalid value type at `.federation.{key}`: expected a positive integer, but found {}: `{value}`",
+                        json_type_name(value)
+                    ),
+                )
+            })
+        };
+        match key.as_str() {
+            "limit" => limit = number()?,
+            "offset" => offset = number()?,
+            other => {
+                return Err(error::bad(
+                    "bad_request",
+                    format!("The fake Meilisearch node does not implement `federation.{other}`."),
+                ))
+            }
+        }
+    }
+    let mut per_query: Vec<std::collections::VecDeque<(f64, Value)>> = Vec::new();
+    let mut estimated_total = 0u64;
+    let mut request_uid = Value::Null;
+    for (i, query) in queries.into_iter().enumerate() {
+        let inside = |e: ApiError| query_error(i, e);
+        let mut query = expect_object(query).map_err(inside)?;
+        let uid = match query.remove("indexUid") {
+            Some(Value::String(uid)) => uid,
+            _ => {
+                return Err(error::bad(
+                    "missing_index_uid",
+                    format!("Missing field `indexUid` inside `.queries[{i}]`"),
+                ))
+            }
+        };
+        for field in ["offset", "limit", "page", "hitsPerPage"] {
+            if query.contains_key(field) {
+                return Err(inside(error::bad(
+                    "invalid_multi_search_query_pagination",
+                    format!("Using pagination options is not allowed in federated queries.\n - Hint: remove `{field}` from the query or remove `federation` from the request\n - Hint: pass `federation.limit` and `federation.offset` for pagination in federated search"),
+                )));
+            }
+        }
+        if query.contains_key("facets") {
+            return Err(inside(error::bad(
+                "bad_request",
+                "The fake Meilisearch node does not implement facets in federated queries.",
+            )));
+        }
+        let weight = match query.remove("federationOptions") {
+            Some(Value::Object(options)) => {
+                options.get("weight").and_then(Value::as_f64).unwrap_or(1.0)
+            }
+            _ => 1.0,
+        };
+        if !grant.allows_index(&uid) {
+            return Err(inside(error::invalid_api_key(
+                "The provided API key is invalid.",
+            )));
+        }
+        let show_score = query.get("showRankingScore") == Some(&Value::Bool(true));
+        query.insert("showRankingScore".into(), Value::Bool(true));
+        query.insert("limit".into(), json!(offset + limit));
+        let result = run_search(node, grant, &uid, Value::Object(query)).map_err(inside)?;
+        estimated_total += result
+            .get("estimatedTotalHits")
+            .or_else(|| result.get("totalHits"))
+            .and_then(Value::as_u64)
+            .unwrap_or(0);
+        if request_uid.is_null() {
+            request_uid = result.get("requestUid").cloned().unwrap_or(Value::Null);
+        }
+        let hits = result
+            .get("hits")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        let mut queue = std::collections::VecDeque::new();
+        for hit in hits {
+            let Value::Object(mut hit) = hit else {
+                continue;
+            };
+            let score = hit
+                .get("_rankingScore")
+                .and_then(Value::as_f64)
+                .unwrap_or(0.0);
+            if !show_score {
+                hit.remove("_rankingScore");
+            }
+            let weighted = score * weight;
+            hit.insert(
+                "_federation".into(),
+                json!({ "indexUid": uid, "queriesPosition": i, "weightedRankingScore": weighted }),
+            );
+            queue.push_back((weighted, Value::Object(hit)));
+        }
+        per_query.push(queue);
+    }
+    // K-way merge: the greatest weighted score first, ties to the earlier query.
+    let mut merged = Vec::new();
+    while merged.len() < offset + limit {
+        let mut best: Option<(usize, f64)> = None;
+        for (i, queue) in per_query.iter().enumerate() {
+            if let Some((score, _)) = queue.front() {
+                if best.is_none_or(|(_, b)| *score > b) {
+                    best = Some((i, *score));
+                }
+            }
+        }
+        let Some((i, _)) = best else { break };
+        if let Some((_, hit)) = per_query[i].pop_front() {
+            merged.push(hit);
+        }
+    }
+    let hits: Vec<Value> = merged.into_iter().skip(offset).collect();
+    Ok(json!({
+        "hits": hits,
+        "processingTimeMs": 0,
+        "limit": limit,
+        "offset": offset,
+        "estimatedTotalHits": estimated_total,
+        "requestUid": request_uid,
+    }))
 }
 
 // ---------------------------------------------------------------------------------------
