@@ -382,3 +382,139 @@ async fn miroir_over_three_nodes_answers_like_one_node() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api_keys_created_through_miroir_are_the_same_on_every_node() {
+    let (fleet, miroir) = fleet_and_miroir(1).await;
+    load_corpus(&miroir.url()).await;
+    let (status, key) = http(
+        reqwest::Method::POST,
+        format!("{}/keys", miroir.url()),
+        Some(json!({"description": "search only", "actions": ["search"], "indexes": ["movies"], "expiresAt": null})),
+    )
+    .await;
+    assert_eq!(status, 201, "{key}");
+    let uid = key["uid"].as_str().expect("uid").to_owned();
+    let secret = key["key"].as_str().expect("key").to_owned();
+    for node in fleet.nodes() {
+        let (status, on_node) = http(
+            reqwest::Method::GET,
+            format!("{}/keys/{uid}", node.url()),
+            None,
+        )
+        .await;
+        assert_eq!(status, 200);
+        assert_eq!(
+            on_node["key"],
+            json!(secret),
+            "every node derives the same key from the uid"
+        );
+    }
+    let client = reqwest::Client::new();
+    let search = client
+        .post(format!("{}/indexes/movies/search", miroir.url()))
+        .bearer_auth(&secret)
+        .json(&json!({"q": "", "filter": "year = 1959", "limit": 1}))
+        .send()
+        .await
+        .expect("search");
+    assert_eq!(search.status().as_u16(), 200);
+    let found: Value = search.json().await.expect("json");
+    assert_eq!(ids(&found["hits"]), vec![9]);
+    let write = client
+        .post(format!("{}/indexes/movies/documents", miroir.url()))
+        .bearer_auth(&secret)
+        .json(&json!([{"id": 99, "title": "x"}]))
+        .send()
+        .await
+        .expect("write");
+    assert_eq!(write.status().as_u16(), 403, "a search key cannot write");
+    let error: Value = write.json().await.expect("json");
+    assert_eq!(error["code"], json!("invalid_api_key"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn multi_search_answers_each_query_with_its_index() {
+    let (_fleet, miroir) = fleet_and_miroir(1).await;
+    load_corpus(&miroir.url()).await;
+    let (status, answer) = http(
+        reqwest::Method::POST,
+        format!("{}/multi-search", miroir.url()),
+        Some(json!({"queries": [
+            {"indexUid": "movies", "q": "", "sort": ["year:asc"], "limit": 2},
+            {"indexUid": "movies", "q": "", "filter": "genre = comedy", "sort": ["year:desc"], "limit": 1},
+        ]})),
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+    let results = answer["results"].as_array().expect("results");
+    assert_eq!(results.len(), 2);
+    assert_eq!(results[0]["indexUid"], json!("movies"));
+    assert_eq!(ids(&results[0]["hits"]), vec![1, 2]);
+    assert_eq!(ids(&results[1]["hits"]), vec![57]);
+    assert_eq!(results[1]["estimatedTotalHits"], json!(15));
+    let (status, error) = http(
+        reqwest::Method::POST,
+        format!("{}/multi-search", miroir.url()),
+        Some(json!({"queries": [{"indexUid": "movies", "q": ""}, {"indexUid": "movies", "filter": "nope = 1"}]})),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert_eq!(error["code"], json!("invalid_search_filter"));
+    assert!(
+        error["message"]
+            .as_str()
+            .expect("message")
+            .starts_with("Inside `.queries[1]`: "),
+        "{error}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deleting_documents_by_id_removes_them_from_their_shards() {
+    let (_fleet, miroir) = fleet_and_miroir(2).await;
+    load_corpus(&miroir.url()).await;
+    let client = Client::new(miroir.url(), Some(KEY)).expect("client");
+    let index = client.index("movies");
+    let task = index
+        .delete_documents(&[3, 4, 5])
+        .await
+        .expect("deletion accepted")
+        .wait_for_completion(&client, None, None)
+        .await
+        .expect("deletion finishes");
+    assert!(task.is_success(), "{task:?}");
+    let task = index
+        .delete_document(6)
+        .await
+        .expect("deletion accepted")
+        .wait_for_completion(&client, None, None)
+        .await
+        .expect("deletion finishes");
+    assert!(task.is_success(), "{task:?}");
+    let (_, task_view) = http(
+        reqwest::Method::GET,
+        format!("{}/tasks/{}", miroir.url(), task.get_uid()),
+        None,
+    )
+    .await;
+    assert_eq!(task_view["type"], json!("documentDeletion"));
+    assert_eq!(
+        task_view["details"],
+        json!({"providedIds": 1, "deletedDocuments": 1})
+    );
+    let (_, stats) = http(
+        reqwest::Method::GET,
+        format!("{}/indexes/movies/stats", miroir.url()),
+        None,
+    )
+    .await;
+    assert_eq!(stats["numberOfDocuments"], json!(56));
+    let (status, _) = http(
+        reqwest::Method::GET,
+        format!("{}/indexes/movies/documents/4", miroir.url()),
+        None,
+    )
+    .await;
+    assert_eq!(status, 404);
+}

@@ -300,3 +300,60 @@ mod tests {
         assert_eq!(rewrite_settings_body(None, b"{oops"), b"{oops".to_vec());
     }
 }
+
+impl App {
+    /// A broadcast that Meilisearch answers synchronously (API keys, experimental
+    /// features): every node must accept it, and the first node's answer is the
+    /// client's. A new API key gets its uid from Miroir when the client gave none, so
+    /// that every node derives the same key from the same uid.
+    pub(crate) async fn broadcast_sync(
+        &self,
+        runtime: &Runtime,
+        route: &Route,
+        request: &ClientRequest,
+    ) -> Result<Response, ApiError> {
+        let mut body = request.body.to_vec();
+        if matches!(route, Route::CreateKey) {
+            if let Ok(Value::Object(mut key)) = serde_json::from_slice::<Value>(&body) {
+                if !key.contains_key("uid") {
+                    key.insert(
+                        "uid".to_owned(),
+                        Value::String(uuid::Uuid::new_v4().to_string()),
+                    );
+                    body = serde_json::to_vec(&Value::Object(key))
+                        .map_err(|e| ApiError::internal(e.to_string()))?;
+                }
+            }
+        }
+        let parts = Self::broadcast_parts(runtime, request, body);
+        let answers = self.fanout.scatter(parts, runtime.limits).await;
+        let mut first: Option<crate::fanout::NodeResponse> = None;
+        let mut failed: Vec<String> = Vec::new();
+        for (node, answer) in answers {
+            match answer {
+                Ok(response) if response.is_success() => {
+                    if first.is_none() {
+                        first = Some(response);
+                    }
+                }
+                Ok(response) if (400..500).contains(&response.status) && first.is_none() => {
+                    // The same request is refused the same way by every node.
+                    return Err(super::node_error(&response));
+                }
+                Ok(response) => failed.push(format!("{} (status {})", node.id, response.status)),
+                Err(error) => failed.push(format!("{} ({error})", node.id)),
+            }
+        }
+        match first {
+            Some(response) if failed.is_empty() => {
+                Ok(Response::json_bytes(response.status, response.body.clone()))
+            }
+            Some(response) => Ok(Response::json_bytes(response.status, response.body.clone())
+                .with_header("X-Miroir-Degraded", failed.join(","))),
+            None => Err(ApiError::no_quorum(format!(
+                "No node applied the change: {}.",
+                failed.join(", ")
+            ))),
+        }
+    }
+}

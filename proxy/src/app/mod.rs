@@ -212,6 +212,7 @@ impl App {
                     .await?,
             ),
             Route::Search { index } => respond(self.search(runtime, &request, &index).await?),
+            Route::MultiSearch => respond(self.multi_search(runtime, &request).await?),
             Route::FacetSearch { index } => {
                 respond(self.facet_search(runtime, &request, &index).await?)
             }
@@ -243,6 +244,12 @@ impl App {
                 if route.serve() == crate::route::Serve::Broadcast =>
             {
                 respond(self.broadcast_write(runtime, route, &request).await?)
+            }
+            ref route @ (Route::CreateKey
+            | Route::UpdateKey { .. }
+            | Route::DeleteKey { .. }
+            | Route::UpdateExperimentalFeatures) => {
+                respond(self.broadcast_sync(runtime, route, &request).await?)
             }
             ref route if route.serve() == crate::route::Serve::Single => {
                 Ok(Outcome::Relay(self.relay(runtime, route).await?))

@@ -312,3 +312,91 @@ mod tests {
         );
     }
 }
+
+/// Prefix a query's error the way Meilisearch's multi-search does.
+fn inside_query(position: usize, mut error: ApiError) -> ApiError {
+    error.message = format!("Inside `.queries[{position}]`: {}", error.message);
+    error
+}
+
+impl App {
+    /// `POST /multi-search` without `federation`: every query is a search of its own,
+    /// answered in order with its `indexUid`.
+    pub(crate) async fn multi_search(
+        &self,
+        runtime: &Runtime,
+        request: &ClientRequest,
+    ) -> Result<Response, ApiError> {
+        let Ok(Value::Object(mut body)) = serde_json::from_slice::<Value>(&request.body) else {
+            return self.ask_one_node(runtime, request).await;
+        };
+        if body.get("federation").is_some_and(|f| !f.is_null()) {
+            return Err(ApiError::unsupported_route(
+                "federated multi-search is not served over a sharded fleet yet; send the queries without `federation`",
+            ));
+        }
+        let Some(Value::Array(queries)) = body.remove("queries") else {
+            return self.ask_one_node(runtime, request).await;
+        };
+        let mut results = Vec::with_capacity(queries.len());
+        for (position, query) in queries.into_iter().enumerate() {
+            let Value::Object(mut query) = query else {
+                return self.ask_one_node(runtime, request).await;
+            };
+            let Some(index) = query
+                .get("indexUid")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+            else {
+                return self.ask_one_node(runtime, request).await;
+            };
+            if query.contains_key("federationOptions") {
+                return self.ask_one_node(runtime, request).await;
+            }
+            query.remove("indexUid");
+            let sub = ClientRequest {
+                method: Method::POST,
+                path: format!("/indexes/{}/search", super::writes::urlencode(&index)),
+                query: None,
+                headers: request.headers.clone(),
+                body: serde_json::to_vec(&Value::Object(query))
+                    .map_err(|e| ApiError::internal(e.to_string()))?
+                    .into(),
+            };
+            let response = self
+                .search(runtime, &sub, &index)
+                .await
+                .map_err(|e| inside_query(position, e))?;
+            let parsed: Value = serde_json::from_slice(&response.body).unwrap_or(Value::Null);
+            if response.status != 200 {
+                let field = |name: &str| {
+                    parsed
+                        .get(name)
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_owned()
+                };
+                let error_type = match field("type").as_str() {
+                    "auth" => crate::error::ErrorType::Auth,
+                    "internal" => crate::error::ErrorType::Internal,
+                    "system" => crate::error::ErrorType::System,
+                    _ => crate::error::ErrorType::InvalidRequest,
+                };
+                return Err(inside_query(
+                    position,
+                    ApiError::new(response.status, field("code"), error_type, field("message")),
+                ));
+            }
+            let mut with_index = Map::new();
+            with_index.insert("indexUid".to_owned(), Value::String(index));
+            if let Value::Object(fields) = parsed {
+                with_index.extend(fields);
+            }
+            results.push(Value::Object(with_index));
+        }
+        Ok(Response::json(
+            200,
+            &serde_json::json!({ "results": results }),
+        ))
+    }
+}
