@@ -257,50 +257,6 @@ impl App {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn filterable_attributes_keep_the_shard_field() {
-        assert_eq!(
-            with_shard_filterable(&json!(["genre"])),
-            json!(["genre", "_miroir_shard"])
-        );
-        assert_eq!(
-            with_shard_filterable(&json!(["_miroir_shard", "genre"])),
-            json!(["genre", "_miroir_shard"])
-        );
-        assert_eq!(
-            with_shard_filterable(&Value::Null),
-            json!(["_miroir_shard"])
-        );
-        assert_eq!(with_shard_filterable(&json!("genre")), json!("genre"));
-    }
-
-    #[test]
-    fn settings_bodies_are_rewritten_only_where_filterable_attributes_live() {
-        let whole = rewrite_settings_body(
-            None,
-            br#"{"filterableAttributes":["a"],"sortableAttributes":["b"]}"#,
-        );
-        assert_eq!(
-            serde_json::from_slice::<Value>(&whole).unwrap(),
-            json!({"filterableAttributes":["a","_miroir_shard"],"sortableAttributes":["b"]})
-        );
-        let sub = rewrite_settings_body(Some("filterable-attributes"), br#"["a"]"#);
-        assert_eq!(
-            serde_json::from_slice::<Value>(&sub).unwrap(),
-            json!(["a", "_miroir_shard"])
-        );
-        assert_eq!(
-            rewrite_settings_body(Some("stop-words"), br#"["a"]"#),
-            br#"["a"]"#.to_vec()
-        );
-        assert_eq!(rewrite_settings_body(None, b"{oops"), b"{oops".to_vec());
-    }
-}
-
 impl App {
     /// A broadcast that Meilisearch answers synchronously (API keys, experimental
     /// features): every node must accept it, and the first node's answer is the
@@ -355,5 +311,49 @@ impl App {
                 failed.join(", ")
             ))),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filterable_attributes_keep_the_shard_field() {
+        assert_eq!(
+            with_shard_filterable(&json!(["genre"])),
+            json!(["genre", "_miroir_shard"])
+        );
+        assert_eq!(
+            with_shard_filterable(&json!(["_miroir_shard", "genre"])),
+            json!(["genre", "_miroir_shard"])
+        );
+        assert_eq!(
+            with_shard_filterable(&Value::Null),
+            json!(["_miroir_shard"])
+        );
+        assert_eq!(with_shard_filterable(&json!("genre")), json!("genre"));
+    }
+
+    #[test]
+    fn settings_bodies_are_rewritten_only_where_filterable_attributes_live() {
+        let whole = rewrite_settings_body(
+            None,
+            br#"{"filterableAttributes":["a"],"sortableAttributes":["b"]}"#,
+        );
+        assert_eq!(
+            serde_json::from_slice::<Value>(&whole).unwrap(),
+            json!({"filterableAttributes":["a","_miroir_shard"],"sortableAttributes":["b"]})
+        );
+        let sub = rewrite_settings_body(Some("filterable-attributes"), br#"["a"]"#);
+        assert_eq!(
+            serde_json::from_slice::<Value>(&sub).unwrap(),
+            json!(["a", "_miroir_shard"])
+        );
+        assert_eq!(
+            rewrite_settings_body(Some("stop-words"), br#"["a"]"#),
+            br#"["a"]"#.to_vec()
+        );
+        assert_eq!(rewrite_settings_body(None, b"{oops"), b"{oops".to_vec());
     }
 }

@@ -274,45 +274,6 @@ impl App {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    #[test]
-    fn get_search_parameters_are_rewritten_for_nodes() {
-        let pairs = parse_query(
-            "q=dune&offset=10&limit=5&filter=genre%20%3D%20drama&showRankingScore=false",
-        );
-        let planned = get_params_as_body(&pairs).unwrap();
-        let search_plan = plan(&planned).unwrap();
-        let node = node_body(&planned, &search_plan, None);
-        let query = node_query_string(&pairs, &node, Some("_miroir_shard IN [1]"));
-        assert_eq!(
-            parse_query(&query),
-            vec![
-                ("q".to_owned(), "dune".to_owned()),
-                ("offset".to_owned(), "0".to_owned()),
-                ("limit".to_owned(), "15".to_owned()),
-                ("showRankingScore".to_owned(), "true".to_owned()),
-                ("showRankingScoreDetails".to_owned(), "true".to_owned()),
-                (
-                    "filter".to_owned(),
-                    "(genre = drama) AND _miroir_shard IN [1]".to_owned()
-                ),
-            ]
-        );
-        assert!(!search_plan.show_ranking_score);
-        assert_eq!(node.get("q"), None);
-    }
-
-    #[test]
-    fn unparsable_get_windows_are_left_to_a_node() {
-        assert_eq!(
-            get_params_as_body(&parse_query("limit=ten")),
-            Err(NeedsNodeValidation)
-        );
-    }
-}
-
 /// Prefix a query's error the way Meilisearch's multi-search does.
 fn inside_query(position: usize, mut error: ApiError) -> ApiError {
     error.message = format!("Inside `.queries[{position}]`: {}", error.message);
@@ -398,5 +359,44 @@ impl App {
             200,
             &serde_json::json!({ "results": results }),
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[test]
+    fn get_search_parameters_are_rewritten_for_nodes() {
+        let pairs = parse_query(
+            "q=dune&offset=10&limit=5&filter=genre%20%3D%20drama&showRankingScore=false",
+        );
+        let planned = get_params_as_body(&pairs).unwrap();
+        let search_plan = plan(&planned).unwrap();
+        let node = node_body(&planned, &search_plan, None);
+        let query = node_query_string(&pairs, &node, Some("_miroir_shard IN [1]"));
+        assert_eq!(
+            parse_query(&query),
+            vec![
+                ("q".to_owned(), "dune".to_owned()),
+                ("offset".to_owned(), "0".to_owned()),
+                ("limit".to_owned(), "15".to_owned()),
+                ("showRankingScore".to_owned(), "true".to_owned()),
+                ("showRankingScoreDetails".to_owned(), "true".to_owned()),
+                (
+                    "filter".to_owned(),
+                    "(genre = drama) AND _miroir_shard IN [1]".to_owned()
+                ),
+            ]
+        );
+        assert!(!search_plan.show_ranking_score);
+        assert_eq!(node.get("q"), None);
+    }
+
+    #[test]
+    fn unparsable_get_windows_are_left_to_a_node() {
+        assert_eq!(
+            get_params_as_body(&parse_query("limit=ten")),
+            Err(NeedsNodeValidation)
+        );
     }
 }
