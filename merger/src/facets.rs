@@ -171,6 +171,29 @@ impl FacetAccumulator {
         }
     }
 
+    /// Each facet's values as one node would list them (ordered, truncated).
+    pub(crate) fn ordered(
+        &self,
+        settings: &FacetSettings,
+        few: bool,
+    ) -> Vec<(&str, Vec<(&str, u64)>)> {
+        self.distribution
+            .iter()
+            .flatten()
+            .map(|(facet, counts)| {
+                let order = settings.order_of(facet);
+                let values =
+                    order_values(&counts.values, order, settings.max_values_per_facet, few);
+                (facet.as_str(), values)
+            })
+            .collect()
+    }
+
+    /// The merged `facetStats`, if any response had them.
+    pub(crate) fn stats(&self) -> Option<&BTreeMap<String, (f64, f64)>> {
+        self.stats.as_ref()
+    }
+
     /// Writes `{"distribution":{...},"stats":{...}}`, one entry of federated
     /// `facetsByIndex`.
     pub(crate) fn write_by_index(&self, settings: &FacetSettings, few: bool, out: &mut Vec<u8>) {
@@ -226,7 +249,7 @@ fn write_distribution<'a>(
     out.push(b'}');
 }
 
-fn write_stats(stats: &BTreeMap<String, (f64, f64)>, out: &mut Vec<u8>) {
+pub(crate) fn write_stats(stats: &BTreeMap<String, (f64, f64)>, out: &mut Vec<u8>) {
     out.push(b'{');
     for (i, (facet, (min, max))) in stats.iter().enumerate() {
         if i > 0 {

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 
 use crate::body::{copy_object, Parser, Strip};
 use crate::error::MergeError;
-use crate::facets::{CandidateCount, FacetAccumulator, FacetSettings};
+use crate::facets::{write_stats, CandidateCount, FacetAccumulator, FacetOrder, FacetSettings};
 use crate::search::{select, Pagination, Source};
 use crate::write::{push_f64, push_key, push_str_lit, push_u64};
 
@@ -41,9 +41,9 @@ pub struct FederatedQuery<'a> {
 pub struct FederatedRequest {
     /// `offset`/`limit` (defaults 0/20) or `page`/`hitsPerPage`.
     pub pagination: Pagination,
-    /// `mergeFacets.maxValuesPerFacet` when `mergeFacets` is set (facets of all indexes
-    /// merged, alphabetical order, this many values per facet).
-    pub merge_facets: Option<usize>,
+    /// `federation.mergeFacets`: `None` for `facetsByIndex`, `Some(max)` to merge the
+    /// facets of all indexes, `max` being `mergeFacets.maxValuesPerFacet` (if given).
+    pub merge_facets: Option<Option<usize>>,
     /// `requestUid` to write.
     pub request_uid: Option<String>,
     /// `federation.distinct`: drop hits whose value a better hit already has (totals
@@ -118,8 +118,6 @@ pub fn merge_federated(
     let mut time = 0u64;
     let mut total = 0u64;
     let mut semantic: Option<u64> = None;
-    let mut merged = FacetAccumulator::default();
-    let mut all_candidates = CandidateCount::default();
     let mut index_candidates: BTreeMap<&str, CandidateCount> = BTreeMap::new();
     let mut by_index: BTreeMap<&str, (FacetAccumulator, usize)> = BTreeMap::new();
     for (i, src) in sources.iter().enumerate() {
@@ -127,7 +125,6 @@ pub fn merge_federated(
         time = time.max(src.top.u64(src.body, "processingTimeMs", i)?.unwrap_or(0));
         let node_total = src.total(i)?;
         total = total.saturating_add(node_total);
-        all_candidates.add(node_total, u64::MAX);
         index_candidates
             .entry(queries[q].index_uid.as_str())
             .or_default()
@@ -140,16 +137,12 @@ pub fn merge_federated(
         {
             continue;
         }
-        if req.merge_facets.is_some() {
-            merged.add(src.body, &src.top, &mut parser, i)?;
-        } else {
-            // One facet computation per index: the first query on it that asked for facets.
-            let (acc, owner) = by_index
-                .entry(queries[q].index_uid.as_str())
-                .or_insert_with(|| (FacetAccumulator::default(), q));
-            if *owner == q {
-                acc.add(src.body, &src.top, &mut parser, i)?;
-            }
+        // One facet computation per index: the first query on it that asked for facets.
+        let (acc, owner) = by_index
+            .entry(queries[q].index_uid.as_str())
+            .or_insert_with(|| (FacetAccumulator::default(), q));
+        if *owner == q {
+            acc.add(src.body, &src.top, &mut parser, i)?;
         }
     }
     let total = total.saturating_sub(selection.rejected);
@@ -185,11 +178,16 @@ pub fn merge_federated(
         }
     }
     if let Some(max) = req.merge_facets {
-        let settings = FacetSettings {
-            max_values_per_facet: max,
-            sort_facet_values_by: Vec::new(),
-        };
-        merged.write(&settings, all_candidates.few(), &mut out);
+        if !by_index.is_empty() {
+            let per_index: Vec<(&FacetAccumulator, &FacetSettings, bool)> = by_index
+                .iter()
+                .map(|(uid, (acc, owner))| {
+                    let few = index_candidates.get(uid).is_some_and(CandidateCount::few);
+                    (acc, &queries[*owner].facets, few)
+                })
+                .collect();
+            write_merged_facets(&per_index, max, &mut out);
+        }
     } else if !by_index.is_empty() {
         out.push(b',');
         push_key(&mut out, "facetsByIndex");
@@ -215,6 +213,75 @@ pub fn merge_federated(
     }
     out.push(b'}');
     Ok(out)
+}
+
+/// `mergeFacets`: Meilisearch merges the indexes' finished distributions by exact value
+/// (no normalization across indexes), orders each facet by the first index's
+/// `sortFacetValuesBy` for it — alpha as plain byte order of the values, count as
+/// descending count (ties: ascending value; Meilisearch leaves them unspecified) — and
+/// truncates to `mergeFacets.maxValuesPerFacet` if given. Stats: min of mins, max of maxes.
+fn write_merged_facets(
+    per_index: &[(&FacetAccumulator, &FacetSettings, bool)],
+    max: Option<usize>,
+    out: &mut Vec<u8>,
+) {
+    let mut distribution: BTreeMap<&str, (FacetOrder, Vec<(&str, u64)>)> = BTreeMap::new();
+    let mut stats: BTreeMap<String, (f64, f64)> = BTreeMap::new();
+    let mut any_distribution = false;
+    let mut any_stats = false;
+    for (acc, settings, few) in per_index {
+        for (facet, values) in acc.ordered(settings, *few) {
+            any_distribution = true;
+            let (_, merged) = distribution
+                .entry(facet)
+                .or_insert_with(|| (settings.order_of(facet), Vec::new()));
+            for (value, count) in values {
+                match merged.iter_mut().find(|(v, _)| *v == value) {
+                    Some((_, c)) => *c += count,
+                    None => merged.push((value, count)),
+                }
+            }
+        }
+        if let Some(index_stats) = acc.stats() {
+            any_stats = true;
+            for (facet, (min, max)) in index_stats {
+                let e = stats.entry(facet.clone()).or_insert((*min, *max));
+                e.0 = e.0.min(*min);
+                e.1 = e.1.max(*max);
+            }
+        }
+    }
+    if any_distribution {
+        out.extend_from_slice(b",\"facetDistribution\":{");
+        for (i, (facet, (order, values))) in distribution.iter_mut().enumerate() {
+            match order {
+                FacetOrder::Alpha => values.sort_by(|a, b| a.0.cmp(b.0)),
+                FacetOrder::Count => values.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0))),
+            }
+            if let Some(max) = max {
+                values.truncate(max);
+            }
+            if i > 0 {
+                out.push(b',');
+            }
+            push_str_lit(out, facet);
+            out.extend_from_slice(b":{");
+            for (j, (value, count)) in values.iter().enumerate() {
+                if j > 0 {
+                    out.push(b',');
+                }
+                push_str_lit(out, value);
+                out.push(b':');
+                push_u64(out, *count);
+            }
+            out.push(b'}');
+        }
+        out.push(b'}');
+    }
+    if any_stats {
+        out.extend_from_slice(b",\"facetStats\":");
+        write_stats(&stats, out);
+    }
 }
 
 #[cfg(test)]

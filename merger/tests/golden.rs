@@ -191,12 +191,11 @@ fn two_phase_search_gives_the_one_phase_answer() {
     }
 }
 
-#[test]
-fn federated_merge_of_shard_searches_equals_meilisearch_federation() {
-    let case = "federated";
+/// Runs `merge_federated` over the three shard searches of a captured case (one query
+/// per shard index) and compares with Meilisearch's own federated answer, as text.
+fn assert_federated_case(case: &str, weights: [f64; 3], req: FederatedRequest) {
     let single: Value = serde_json::from_slice(&read(case, "single.json")).expect("json");
     let owned = shards(case);
-    let weights = [1.0, 0.8, 1.3];
     let queries: Vec<FederatedQuery<'_>> = owned
         .iter()
         .enumerate()
@@ -209,15 +208,6 @@ fn federated_merge_of_shard_searches_equals_meilisearch_federation() {
             responses: vec![body.as_slice()],
         })
         .collect();
-    let req = FederatedRequest {
-        pagination: Pagination::OffsetLimit {
-            offset: 1,
-            limit: 7,
-        },
-        merge_facets: None,
-        request_uid: None,
-        distinct: None,
-    };
     let merged: Value =
         serde_json::from_slice(&merge_federated(&queries, &req).expect("merge")).expect("json");
     let mut expected = single.clone();
@@ -230,6 +220,34 @@ fn federated_merge_of_shard_searches_equals_meilisearch_federation() {
     assert_eq!(keys(&merged), keys(&expected));
     // Compared as text: `serde_json::Map` equality ignores member order.
     assert_eq!(merged.to_string(), expected.to_string());
+}
+
+#[test]
+fn federated_merge_of_shard_searches_equals_meilisearch_federation() {
+    let req = FederatedRequest {
+        pagination: Pagination::OffsetLimit {
+            offset: 1,
+            limit: 7,
+        },
+        merge_facets: None,
+        request_uid: None,
+        distinct: None,
+    };
+    assert_federated_case("federated", [1.0, 0.8, 1.3], req);
+}
+
+#[test]
+fn federated_merge_facets_equals_meilisearch_merged_facets() {
+    let req = FederatedRequest {
+        pagination: Pagination::OffsetLimit {
+            offset: 0,
+            limit: 5,
+        },
+        merge_facets: Some(Some(4)),
+        request_uid: None,
+        distinct: None,
+    };
+    assert_federated_case("federated_merge_facets", [1.0, 1.0, 1.0], req);
 }
 
 #[test]

@@ -162,6 +162,20 @@ def main():
                  "showRankingScore": True, "showRankingScoreDetails": True}
             with open(os.path.join(d, f"shard{s}.json"), "wb") as f:
                 f.write(call(base, "POST", f"/indexes/s{s}/search", q))
+        # Federated with mergeFacets: one distribution over the three indexes.
+        d = os.path.join(OUT, "federated_merge_facets"); os.makedirs(d, exist_ok=True)
+        fed = {"federation": {"limit": 5, "mergeFacets": {"maxValuesPerFacet": 4},
+                              "facetsByIndex": {f"s{s}": ["genre", "rating"] for s in range(3)}},
+               "queries": [{"indexUid": f"s{s}", "q": "the"} for s in range(3)]}
+        with open(os.path.join(d, "request.json"), "w") as f:
+            json.dump(fed, f, indent=2)
+        with open(os.path.join(d, "single.json"), "wb") as f:
+            f.write(call(base, "POST", "/multi-search", fed))
+        for s in range(3):
+            q = {"q": "the", "facets": ["genre", "rating"], "offset": 0, "limit": 5,
+                 "showRankingScore": True, "showRankingScoreDetails": True}
+            with open(os.path.join(d, f"shard{s}.json"), "wb") as f:
+                f.write(call(base, "POST", f"/indexes/s{s}/search", q))
         fs = {"facetName": "genre", "facetQuery": "d"}
         d = os.path.join(OUT, "facet_search"); os.makedirs(d, exist_ok=True)
         with open(os.path.join(d, "single.json"), "wb") as f:
