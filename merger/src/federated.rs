@@ -215,6 +215,9 @@ pub fn merge_federated(
     Ok(out)
 }
 
+/// One facet's values and counts, in output order.
+type FacetValues<'a> = Vec<(&'a str, u64)>;
+
 /// `mergeFacets`: Meilisearch merges the indexes' finished distributions by exact value
 /// (no normalization across indexes), orders each facet by the first index's
 /// `sortFacetValuesBy` for it — alpha as plain byte order of the values, count as
@@ -225,7 +228,7 @@ fn write_merged_facets(
     max: Option<usize>,
     out: &mut Vec<u8>,
 ) {
-    let mut distribution: BTreeMap<&str, (FacetOrder, Vec<(&str, u64)>)> = BTreeMap::new();
+    let mut distribution: BTreeMap<&str, (FacetOrder, FacetValues<'_>)> = BTreeMap::new();
     let mut stats: BTreeMap<String, (f64, f64)> = BTreeMap::new();
     let mut any_distribution = false;
     let mut any_stats = false;
