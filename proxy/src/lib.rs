@@ -5,6 +5,7 @@ pub mod app;
 pub mod documents;
 pub mod error;
 pub mod fanout;
+pub mod health;
 pub mod http;
 pub mod quorum;
 pub mod reload;

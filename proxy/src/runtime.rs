@@ -2,7 +2,7 @@
 //! use. Built once per configuration load and swapped atomically on reload; a request
 //! loads it once when it starts and keeps that snapshot to the end.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,6 +17,18 @@ pub struct Node {
     pub address: NodeAddress,
     /// The replica group it belongs to.
     pub group: Arc<str>,
+}
+
+/// The nodes a read asks and the shards each answers for.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReadPlan {
+    /// Node → the shards it answers for.
+    pub by_node: BTreeMap<Arc<str>, Vec<u32>>,
+    /// Shards no reachable node holds.
+    pub uncovered: Vec<u32>,
+    /// Whether nodes must be narrowed to their shards with a `_miroir_shard` filter
+    /// (some node holds shards another node answers for).
+    pub restrict: bool,
 }
 
 /// Everything a request needs from the configuration.
@@ -116,16 +128,46 @@ impl Runtime {
         }
     }
 
-    /// The first owner of a shard in the first group: the replica a single-node read
-    /// goes to.
-    pub fn first_owner(&self, shard: u32) -> Option<Arc<str>> {
-        let (group, _) = self.groups.first()?;
-        self.owners(shard, group).into_iter().next()
-    }
-
     /// The nodes of the group named `group` that cover every shard of an index once.
     pub fn covering_set(&self, group: &str, shards: u32) -> Option<CoveringSet> {
         self.topology.covering_set(group, shards)
+    }
+
+    /// The node that answers for `shard` in a read: its first owner in rendezvous order
+    /// that is not `excluded`, in the first group, then in the next ones.
+    pub fn read_owner(&self, shard: u32, excluded: &BTreeSet<Arc<str>>) -> Option<Arc<str>> {
+        self.groups.iter().find_map(|(group, _)| {
+            self.owners(shard, group)
+                .into_iter()
+                .find(|n| !excluded.contains(n))
+        })
+    }
+
+    /// Which node answers for which shard in a read, avoiding `excluded` nodes: each
+    /// shard goes to its first owner in rendezvous order in the first group, then in
+    /// the next groups.
+    pub fn plan_reads(&self, shards: u32, excluded: &BTreeSet<Arc<str>>) -> ReadPlan {
+        let mut plan = ReadPlan {
+            restrict: self.replication_factor > 1,
+            ..ReadPlan::default()
+        };
+        for shard in 0..shards {
+            match self.read_owner(shard, excluded) {
+                Some(node) => plan.by_node.entry(node).or_default().push(shard),
+                None => plan.uncovered.push(shard),
+            }
+        }
+        // A node answering for a shard of another group's share holds more shards than
+        // it answers for: narrow every node then.
+        let first_group = self.groups.first().map(|(name, _)| name);
+        if plan
+            .by_node
+            .keys()
+            .any(|n| self.nodes.get(n).map(|node| &node.group) != first_group)
+        {
+            plan.restrict = true;
+        }
+        plan
     }
 
     /// The `Authorization` header value for Miroir's own calls to nodes.
@@ -138,5 +180,63 @@ impl Runtime {
     /// How long one node may take on one subrequest.
     pub fn node_timeout(&self) -> Duration {
         self.limits.per_node
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn runtime(rf: u32) -> Runtime {
+        let yaml = format!(
+            "nodes:\n  - {{ id: n0, url: \"http://127.0.0.1:7701\" }}\n  - {{ id: n1, url: \"http://127.0.0.1:7702\" }}\n  - {{ id: n2, url: \"http://127.0.0.1:7703\" }}\nshards: 16\nreplication_factor: {rf}\n"
+        );
+        Runtime::from_config(&miroir_conf::load_str(&yaml).expect("valid config"))
+    }
+
+    fn covered(plan: &ReadPlan) -> Vec<u32> {
+        let mut shards: Vec<u32> = plan.by_node.values().flatten().copied().collect();
+        shards.sort_unstable();
+        shards
+    }
+
+    #[test]
+    fn one_copy_per_group_needs_no_shard_filter() {
+        let plan = runtime(1).plan_reads(16, &BTreeSet::new());
+        assert_eq!(covered(&plan), (0..16).collect::<Vec<_>>());
+        assert!(!plan.restrict);
+        assert!(plan.uncovered.is_empty());
+    }
+
+    #[test]
+    fn reads_fall_back_to_another_owner_of_the_same_shard() {
+        let rt = runtime(2);
+        let all = rt.plan_reads(16, &BTreeSet::new());
+        assert!(
+            all.restrict,
+            "with two copies in the group, nodes hold shards they do not answer for"
+        );
+        let without_n0 = rt.plan_reads(16, &BTreeSet::from([Arc::from("n0")]));
+        assert_eq!(covered(&without_n0), (0..16).collect::<Vec<_>>());
+        assert!(!without_n0.by_node.contains_key("n0"));
+        let without_two = rt.plan_reads(16, &BTreeSet::from([Arc::from("n0"), Arc::from("n1")]));
+        let lost: Vec<u32> = (0..16)
+            .filter(|s| rt.owners(*s, "default").iter().all(|n| &**n != "n2"))
+            .collect();
+        assert_eq!(
+            without_two.uncovered, lost,
+            "shards held only by the two excluded nodes"
+        );
+    }
+
+    #[test]
+    fn one_copy_lost_is_one_shard_set_unavailable() {
+        let rt = runtime(1);
+        let plan = rt.plan_reads(16, &BTreeSet::from([Arc::from("n1")]));
+        let lost: Vec<u32> = (0..16)
+            .filter(|s| rt.owners(*s, "default") == vec![Arc::<str>::from("n1")])
+            .collect();
+        assert!(!lost.is_empty());
+        assert_eq!(plan.uncovered, lost);
     }
 }

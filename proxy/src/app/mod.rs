@@ -91,6 +91,8 @@ pub struct App {
     /// Per-index settings the merge needs, read from a node once and forgotten on every
     /// settings write through Miroir.
     merge_settings: Mutex<HashMap<String, merge::MergeSettings>>,
+    /// Nodes recently seen failing, avoided by reads.
+    health: crate::health::NodeHealth,
 }
 
 impl App {
@@ -103,6 +105,7 @@ impl App {
             store: tokio::sync::OnceCell::new(),
             index_locks: Mutex::new(HashMap::new()),
             merge_settings: Mutex::new(HashMap::new()),
+            health: crate::health::NodeHealth::default(),
         }
     }
 
@@ -285,7 +288,7 @@ impl App {
                 let node = match meta {
                     Some(meta) => {
                         let shard = miroir_conf::routing::shard_for_pk(id, meta.shards);
-                        let owner = runtime.first_owner(shard);
+                        let owner = runtime.read_owner(shard, &self.health.down_nodes());
                         match owner.and_then(|id| runtime.nodes.get(&*id)) {
                             Some(node) => node.address.clone(),
                             None => first()?,

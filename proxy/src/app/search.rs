@@ -1,5 +1,8 @@
 //! Scatter-gather search: one group's covering set answers, the merger combines.
 
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
 use http::Method;
 use serde_json::{Map, Value};
 
@@ -184,10 +187,14 @@ impl App {
         Ok(Response::json_bytes(200, merged))
     }
 
-    /// Send one request to each node of a covering set of one group (built by `build`
-    /// from the node's shard restriction, present when RF > 1), with the client's
-    /// credentials, and collect the answers. A Meilisearch error from a node is the
-    /// client's error; a node that cannot answer makes its shards unavailable.
+    /// Send one request to each node of a covering set (built by `build` from the
+    /// node's shard restriction, when the node holds shards it does not answer for),
+    /// with the client's credentials, and collect the answers. Every shard is asked of
+    /// its first owner in rendezvous order that is not known to be down, in the first
+    /// replica group, then in the others. A node that cannot answer is marked down and
+    /// the fan-out is planned again without it (at most once per node). A Meilisearch
+    /// error from a node is the client's error; shards no live node holds make the
+    /// answer `miroir_shard_unavailable`.
     pub(crate) async fn scatter_covering(
         &self,
         runtime: &Runtime,
@@ -195,40 +202,57 @@ impl App {
         shards: u32,
         build: impl Fn(Option<&str>) -> Result<NodeRequest, ApiError>,
     ) -> Result<Vec<NodeResponse>, ApiError> {
-        let group = self.pick_group(runtime)?;
-        let covering = runtime.covering_set(&group, shards).ok_or_else(|| {
-            ApiError::shard_unavailable(format!("Replica group `{group}` is not configured."))
-        })?;
         let headers = App::forwarded_headers(request);
-        let restrict_needed = runtime.replication_factor > 1;
-        let mut parts: Vec<(NodeAddress, NodeRequest)> = Vec::new();
-        for (node_id, node_shards) in covering.iter() {
-            let Some(node) = runtime.nodes.get(node_id.as_str()) else {
-                continue;
-            };
-            let restriction = restrict_needed.then(|| shard_filter(node_shards));
-            let mut part = build(restriction.as_deref())?;
-            part.headers.extend(headers.iter().cloned());
-            parts.push((node.address.clone(), part));
-        }
-        let answers = self.fanout.scatter(parts, runtime.limits).await;
-        let mut bodies: Vec<NodeResponse> = Vec::with_capacity(answers.len());
-        for (node, answer) in answers {
-            match answer {
-                Ok(response) if response.is_success() => bodies.push(response),
-                Ok(response) if (400..500).contains(&response.status) => {
-                    return Err(super::node_error(&response))
+        let mut excluded: BTreeSet<Arc<str>> = self.health.down_nodes();
+        loop {
+            let plan = runtime.plan_reads(shards, &excluded);
+            if !plan.uncovered.is_empty() {
+                return Err(ApiError::shard_unavailable(format!(
+                    "No reachable node holds shard(s) {} of this index.",
+                    plan.uncovered
+                        .iter()
+                        .map(u32::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )));
+            }
+            let mut parts: Vec<(NodeAddress, NodeRequest)> = Vec::new();
+            for (node_id, node_shards) in &plan.by_node {
+                let Some(node) = runtime.nodes.get(node_id) else {
+                    continue;
+                };
+                let restriction = plan.restrict.then(|| shard_filter(node_shards));
+                let mut part = build(restriction.as_deref())?;
+                part.headers.extend(headers.iter().cloned());
+                parts.push((node.address.clone(), part));
+            }
+            let answers = self.fanout.scatter(parts, runtime.limits).await;
+            let mut bodies: Vec<NodeResponse> = Vec::with_capacity(answers.len());
+            let mut failed = false;
+            for (node, answer) in answers {
+                match answer {
+                    Ok(response) if response.is_success() => bodies.push(response),
+                    Ok(response) if (400..500).contains(&response.status) => {
+                        return Err(super::node_error(&response))
+                    }
+                    Ok(response) => {
+                        tracing::warn!(node = %node.id, status = response.status, "node failed a read");
+                        self.health.mark_down(&node.id);
+                        excluded.insert(node.id.clone());
+                        failed = true;
+                    }
+                    Err(error) => {
+                        tracing::warn!(node = %node.id, %error, "node unreachable for a read");
+                        self.health.mark_down(&node.id);
+                        excluded.insert(node.id.clone());
+                        failed = true;
+                    }
                 }
-                Ok(response) => {
-                    return Err(ApiError::shard_unavailable(format!(
-                        "Node `{}` answered with status {}.",
-                        node.id, response.status
-                    )))
-                }
-                Err(error) => return Err(ApiError::shard_unavailable(error.to_string())),
+            }
+            if !failed {
+                return Ok(bodies);
             }
         }
-        Ok(bodies)
     }
 
     /// Relay a request to one node and return its answer as it is: used where only a
