@@ -518,3 +518,60 @@ async fn deleting_documents_by_id_removes_them_from_their_shards() {
     .await;
     assert_eq!(status, 404);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dead_node_does_not_take_search_down_with_two_copies() {
+    let (fleet, miroir) = fleet_and_miroir(2).await;
+    load_corpus(&miroir.url()).await;
+    fleet.node(1).stop().await;
+    let (status, all) = http(
+        reqwest::Method::POST,
+        format!("{}/indexes/movies/search", miroir.url()),
+        Some(json!({"q": "", "limit": 100})),
+    )
+    .await;
+    assert_eq!(status, 200, "{all}");
+    let mut got = ids(&all["hits"]);
+    got.sort_unstable();
+    assert_eq!(
+        got,
+        (1..=60).collect::<Vec<u64>>(),
+        "every document is still found once"
+    );
+    let (status, document) = http(
+        reqwest::Method::GET,
+        format!("{}/indexes/movies/documents/17", miroir.url()),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(document["id"], json!(17));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_copy_left_reads_and_writes_fail_loudly() {
+    let (fleet, miroir) = fleet_and_miroir(1).await;
+    load_corpus(&miroir.url()).await;
+    fleet.node(2).stop().await;
+    let (status, error) = http(
+        reqwest::Method::POST,
+        format!("{}/indexes/movies/search", miroir.url()),
+        Some(json!({"q": "star"})),
+    )
+    .await;
+    assert_eq!(status, 503, "{error}");
+    assert_eq!(error["code"], json!("miroir_shard_unavailable"));
+    assert_eq!(error["type"], json!("system"));
+    // Documents 1..=60 spread over all 16 shards: some land on the stopped node.
+    let batch: Vec<Value> = (100..130)
+        .map(|id| json!({"id": id, "title": "new"}))
+        .collect();
+    let (status, error) = http(
+        reqwest::Method::POST,
+        format!("{}/indexes/movies/documents", miroir.url()),
+        Some(Value::Array(batch)),
+    )
+    .await;
+    assert_eq!(status, 503, "{error}");
+    assert_eq!(error["code"], json!("miroir_no_quorum"));
+}
