@@ -125,12 +125,7 @@ impl App {
             _ => request.body.to_vec(),
         };
         let known = match &index {
-            Some(uid) => self
-                .store()
-                .await?
-                .get_index(uid)
-                .await
-                .map_err(super::tasks::store_error)?,
+            Some(uid) => self.index_meta(uid).await?,
             None => None,
         };
         if let Some(uid) = &index {

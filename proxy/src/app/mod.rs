@@ -119,6 +119,19 @@ impl App {
         Ok(store.as_ref())
     }
 
+    /// What Miroir knows about an index (its shard count and primary key), if it
+    /// knows the index.
+    pub(crate) async fn index_meta(
+        &self,
+        index: &str,
+    ) -> Result<Option<miroir_store::IndexMeta>, ApiError> {
+        self.store()
+            .await?
+            .get_index(index)
+            .await
+            .map_err(tasks::store_error)
+    }
+
     /// The write lock of one index.
     pub(crate) fn index_lock(&self, index: &str) -> Arc<tokio::sync::Mutex<()>> {
         let mut locks = self
@@ -279,12 +292,7 @@ impl App {
         };
         let (node, rewrite) = match route {
             Route::GetDocument { index, id } => {
-                let meta = self
-                    .store()
-                    .await?
-                    .get_index(index)
-                    .await
-                    .map_err(tasks::store_error)?;
+                let meta = self.index_meta(index).await?;
                 let node = match meta {
                     Some(meta) => {
                         let shard = miroir_conf::routing::shard_for_pk(id, meta.shards);

@@ -81,12 +81,7 @@ impl App {
         request: &ClientRequest,
         index: &str,
     ) -> Result<Response, ApiError> {
-        let meta = self
-            .store()
-            .await?
-            .get_index(index)
-            .await
-            .map_err(super::tasks::store_error)?;
+        let meta = self.index_meta(index).await?;
         let Some(meta) = meta else {
             return self.ask_one_node(runtime, request).await;
         };
@@ -257,12 +252,7 @@ impl App {
         request: &ClientRequest,
         index: &str,
     ) -> Result<Response, ApiError> {
-        let meta = self
-            .store()
-            .await?
-            .get_index(index)
-            .await
-            .map_err(super::tasks::store_error)?;
+        let meta = self.index_meta(index).await?;
         let (Some(meta), Ok(Value::Object(body))) =
             (meta, serde_json::from_slice::<Value>(&request.body))
         else {
@@ -318,12 +308,7 @@ impl App {
         let lock = self.index_lock(index);
         let _serialized = lock.lock().await;
         let enqueued_at = time::OffsetDateTime::now_utc();
-        let meta = self
-            .store()
-            .await?
-            .get_index(index)
-            .await
-            .map_err(super::tasks::store_error)?;
+        let meta = self.index_meta(index).await?;
         let Some(meta) = meta else {
             return self.ask_one_node(runtime, request).await;
         };

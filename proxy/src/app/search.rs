@@ -84,12 +84,7 @@ impl App {
         request: &ClientRequest,
         index: &str,
     ) -> Result<Response, ApiError> {
-        let meta = self
-            .store()
-            .await?
-            .get_index(index)
-            .await
-            .map_err(super::tasks::store_error)?;
+        let meta = self.index_meta(index).await?;
         let is_get = request.method == Method::GET;
         let pairs = if is_get {
             request

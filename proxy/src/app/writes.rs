@@ -279,13 +279,7 @@ impl App {
 
     /// Record the primary key chosen for an index (first routed write).
     async fn set_index_primary_key(&self, index: &str, primary_key: &str) -> Result<(), ApiError> {
-        let Some(mut meta) = self
-            .store()
-            .await?
-            .get_index(index)
-            .await
-            .map_err(super::tasks::store_error)?
-        else {
+        let Some(mut meta) = self.index_meta(index).await? else {
             return Ok(());
         };
         meta.primary_key = Some(primary_key.to_owned());
@@ -306,13 +300,7 @@ impl App {
         request: &ClientRequest,
         index: &str,
     ) -> Result<IndexMeta, ApiError> {
-        if let Some(meta) = self
-            .store()
-            .await?
-            .get_index(index)
-            .await
-            .map_err(super::tasks::store_error)?
-        {
+        if let Some(meta) = self.index_meta(index).await? {
             return Ok(meta);
         }
         let headers = App::forwarded_headers(request);
