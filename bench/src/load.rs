@@ -14,12 +14,14 @@ use tokio::sync::{Mutex, Semaphore};
 
 use crate::client::TargetClient;
 use crate::error::BenchError;
-use crate::queries::Query;
+use crate::queries::{Query, QueryKind};
 use crate::schedule::{Clock, MonotonicClock, OpenLoopSchedule, Outcome, Recorder, RunLimits};
 
 /// A query rendered once, before the run, so the loop only sends bytes.
 #[derive(Debug, Clone)]
 pub struct PreparedRequest {
+    /// What it exercises (the per-kind breakdown of the report).
+    pub kind: QueryKind,
     /// Method.
     pub method: Method,
     /// Path and query string.
@@ -31,6 +33,7 @@ pub struct PreparedRequest {
 impl From<&Query> for PreparedRequest {
     fn from(query: &Query) -> Self {
         Self {
+            kind: query.kind,
             method: if query.method == "POST" {
                 Method::POST
             } else {
@@ -168,11 +171,15 @@ async fn open_loop(
                 .acquire_owned()
                 .await
                 .expect("the semaphore is never closed");
+            let kind = request.kind;
             let outcome = exchange(&client, request).await;
             let completed = clock.now();
             drop(permit);
             in_flight.fetch_sub(1, Ordering::Relaxed);
-            recorder.lock().await.record_tick(&tick, completed, outcome);
+            recorder
+                .lock()
+                .await
+                .record_tick_as(kind.name(), &tick, completed, outcome);
             completed
         });
         // Reap finished tasks as we go so the set stays as small as the backlog.
@@ -221,9 +228,11 @@ async fn closed_loop(
                         }
                     }
                 }
-                let outcome = exchange(&client, cursor.take()).await;
+                let request = cursor.take();
+                let kind = request.kind;
+                let outcome = exchange(&client, request).await;
                 last = clock.now();
-                recorder.record(measured, sent, last, outcome);
+                recorder.record_as(kind.name(), measured, sent, last, outcome);
             }
             (recorder, last)
         });

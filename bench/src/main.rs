@@ -199,6 +199,11 @@ struct LoadArgs {
     /// Documents per batch when loading.
     #[arg(long, default_value_t = 1_000)]
     load_batch_size: u64,
+    /// Leave this kind of request out of the mix for every target (repeatable), e.g. a
+    /// route one target refuses: `keyword`, `typo`, `filter`, `facet`, `sort`,
+    /// `pagination`, `deep-offset`, `get-by-id`, `multi-search`.
+    #[arg(long = "without")]
+    without: Vec<QueryKind>,
 }
 
 #[derive(Debug, Args)]
@@ -291,6 +296,7 @@ async fn run_load(
     mix: QueryMix,
     default_spawns: Vec<SpawnSpec>,
 ) -> anyhow::Result<()> {
+    let mix = mix.without(&args.without).map_err(anyhow::Error::msg)?;
     let programs = programs(&args.targets, args.data.seed)?;
     let spawns = if args.targets.targets.is_empty() && args.targets.spawns.is_empty() {
         default_spawns

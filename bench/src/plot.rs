@@ -123,6 +123,7 @@ mod tests {
             successes: 1,
             failures: 0,
             first_failure: None,
+            by_kind: Vec::new(),
             measured_seconds: 1.0,
             throughput: 1.0,
             latency: LatencySummary::from_histogram(

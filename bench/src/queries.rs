@@ -50,6 +50,41 @@ impl QueryKind {
         QueryKind::GetById,
         QueryKind::MultiSearch,
     ];
+
+    /// The kind's name, as in the query dumps and the reports (`get-by-id`).
+    pub fn name(self) -> &'static str {
+        match self {
+            QueryKind::Keyword => "keyword",
+            QueryKind::Typo => "typo",
+            QueryKind::Filter => "filter",
+            QueryKind::Facet => "facet",
+            QueryKind::Sort => "sort",
+            QueryKind::Pagination => "pagination",
+            QueryKind::DeepOffset => "deep-offset",
+            QueryKind::GetById => "get-by-id",
+            QueryKind::MultiSearch => "multi-search",
+        }
+    }
+}
+
+impl std::fmt::Display for QueryKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for QueryKind {
+    type Err = String;
+
+    fn from_str(given: &str) -> Result<Self, Self::Err> {
+        QueryKind::ALL
+            .into_iter()
+            .find(|kind| kind.name() == given)
+            .ok_or_else(|| {
+                let names: Vec<&str> = QueryKind::ALL.iter().map(|k| k.name()).collect();
+                format!("unknown query kind `{given}`; one of {}", names.join(", "))
+            })
+    }
 }
 
 /// Relative weights of each kind; a kind with weight 0 never appears.
@@ -88,6 +123,24 @@ impl QueryMix {
         let weights: Vec<_> = weights.into_iter().filter(|(_, w)| *w > 0).collect();
         assert!(!weights.is_empty(), "a query mix needs one positive weight");
         Self { weights }
+    }
+
+    /// The same mix without `excluded` kinds (e.g. a route a target does not serve).
+    /// The other kinds keep their weights, so their proportions grow.
+    ///
+    /// # Errors
+    /// When nothing would be left.
+    pub fn without(&self, excluded: &[QueryKind]) -> Result<Self, String> {
+        let weights: Vec<_> = self
+            .weights
+            .iter()
+            .copied()
+            .filter(|(kind, _)| !excluded.contains(kind))
+            .collect();
+        if weights.is_empty() {
+            return Err("excluding these kinds leaves an empty query mix".to_owned());
+        }
+        Ok(Self { weights })
     }
 
     /// Sum of the weights: the length of one shuffled block.
@@ -303,6 +356,29 @@ mod tests {
         for _ in 0..5 {
             assert_eq!(counts(&generator.take(100)), expected);
         }
+    }
+
+    #[test]
+    fn kind_names_match_the_serialised_names_and_parse_back() {
+        for kind in QueryKind::ALL {
+            let serialised = serde_json::to_value(kind).expect("serialisable");
+            assert_eq!(serialised, json!(kind.name()));
+            assert_eq!(kind.name().parse::<QueryKind>(), Ok(kind));
+        }
+        assert!("similar".parse::<QueryKind>().is_err());
+    }
+
+    #[test]
+    fn a_mix_without_a_kind_never_generates_it() {
+        let mix = QueryMix::search_mix()
+            .without(&[QueryKind::MultiSearch])
+            .expect("kinds are left");
+        assert_eq!(mix.total_weight(), 95);
+        let queries = QueryGenerator::new(7, mix, "movies", 100).take(500);
+        assert!(queries.iter().all(|q| q.kind != QueryKind::MultiSearch));
+        assert!(QueryMix::only(QueryKind::GetById)
+            .without(&[QueryKind::GetById])
+            .is_err());
     }
 
     #[test]

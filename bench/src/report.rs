@@ -25,6 +25,25 @@ pub struct TargetResult {
     pub latency: LatencySummary,
     /// Percentile curve, for plots.
     pub curve: Vec<CurvePoint>,
+    /// The same per kind of request (search mix), in kind order; empty when the
+    /// requests were not labelled (ingestion).
+    #[serde(default)]
+    pub by_kind: Vec<KindResult>,
+}
+
+/// What one target achieved on one kind of request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KindResult {
+    /// `keyword`, `get-by-id`, ...
+    pub kind: String,
+    /// Successful measured requests of this kind.
+    pub successes: u64,
+    /// Failed measured requests of this kind.
+    pub failures: u64,
+    /// The first failure of this kind.
+    pub first_failure: Option<String>,
+    /// Latency percentiles of the successful ones.
+    pub latency: LatencySummary,
 }
 
 /// CPU and memory of one process the harness started (or itself).
@@ -110,6 +129,9 @@ impl RunReport {
                 p99_ratio,
             ));
         }
+        if self.targets.iter().any(|t| t.by_kind.len() > 1) {
+            out.push_str(&self.render_kinds(baseline));
+        }
         if !self.processes.is_empty() {
             out.push('\n');
             out.push_str("| process | target | pid | CPU s (measured phase) | peak RSS (MiB) |\n");
@@ -125,13 +147,91 @@ impl RunReport {
                 ));
             }
         }
-        if !self.notes.is_empty() {
+        let failures = self.failure_notes();
+        if !self.notes.is_empty() || !failures.is_empty() {
             out.push('\n');
-            for note in &self.notes {
+            for note in self.notes.iter().chain(&failures) {
                 out.push_str(&format!("- {note}\n"));
             }
         }
         out
+    }
+
+    /// Per kind of request, every target: counts, percentiles and the p99 ratio to the
+    /// baseline's p99 on the same kind.
+    fn render_kinds(&self, baseline: Option<&TargetResult>) -> String {
+        let mut out = String::from("\n");
+        out.push_str(&format!(
+            "| kind | target | ok | errors | p50 (ms) | p99 (ms) | p99 vs {} |\n",
+            self.baseline
+        ));
+        out.push_str("|---|---|---:|---:|---:|---:|---:|\n");
+        let mut kinds: Vec<&str> = self
+            .targets
+            .iter()
+            .flat_map(|t| t.by_kind.iter().map(|k| k.kind.as_str()))
+            .collect();
+        kinds.sort_unstable();
+        kinds.dedup();
+        for kind in kinds {
+            let of = |t: &'_ TargetResult| t.by_kind.iter().find(|k| k.kind == kind).cloned();
+            let base = baseline.and_then(of);
+            for target in &self.targets {
+                let Some(result) = of(target) else { continue };
+                let p99_ratio = match &base {
+                    Some(b) if result.successes > 0 => {
+                        ratio(result.latency.p99_ms, b.latency.p99_ms)
+                    }
+                    _ => "n/a".to_owned(),
+                };
+                out.push_str(&format!(
+                    "| {kind} | {} | {} | {} | {:.2} | {:.2} | {} |\n",
+                    target.name,
+                    result.successes,
+                    result.failures,
+                    result.latency.p50_ms,
+                    result.latency.p99_ms,
+                    p99_ratio,
+                ));
+            }
+        }
+        out
+    }
+
+    /// One line per target (and per kind, when labelled) that had errors, with the
+    /// first error: a table cell only counts them.
+    pub fn failure_notes(&self) -> Vec<String> {
+        let mut notes = Vec::new();
+        let clip = |text: &str| -> String {
+            let one_line = text.replace(['\n', '\r'], " ");
+            match one_line.char_indices().nth(300) {
+                Some((cut, _)) => format!("{}…", &one_line[..cut]),
+                None => one_line,
+            }
+        };
+        for target in self.targets.iter().filter(|t| t.failures > 0) {
+            let labelled: Vec<&KindResult> =
+                target.by_kind.iter().filter(|k| k.failures > 0).collect();
+            if labelled.is_empty() {
+                notes.push(format!(
+                    "{}: {} errors; first: `{}`",
+                    target.name,
+                    target.failures,
+                    clip(target.first_failure.as_deref().unwrap_or("(not recorded)"))
+                ));
+            }
+            for kind in labelled {
+                notes.push(format!(
+                    "{} ({}): {} of {} errors; first: `{}`",
+                    target.name,
+                    kind.kind,
+                    kind.failures,
+                    kind.successes + kind.failures,
+                    clip(kind.first_failure.as_deref().unwrap_or("(not recorded)"))
+                ));
+            }
+        }
+        notes
     }
 }
 
@@ -158,6 +258,7 @@ mod tests {
                 max_ms: p999,
             },
             curve: Vec::new(),
+            by_kind: Vec::new(),
         }
     }
 
@@ -211,6 +312,74 @@ mod tests {
         let table = report.render_markdown();
         assert!(table.ends_with("| nginx | 300.0 | 0.75 | 1.50 | 3.25 | 1000 | 0 | n/a | n/a |\n"));
         assert!(!table.contains("| process |"));
+    }
+
+    fn kind(name: &str, ok: u64, errors: u64, p99: f64, first: Option<&str>) -> KindResult {
+        KindResult {
+            kind: name.to_owned(),
+            successes: ok,
+            failures: errors,
+            first_failure: first.map(str::to_owned),
+            latency: LatencySummary {
+                count: ok,
+                mean_ms: p99 / 2.0,
+                p50_ms: p99 / 2.0,
+                p90_ms: p99,
+                p99_ms: p99,
+                p999_ms: p99,
+                max_ms: p99,
+            },
+        }
+    }
+
+    #[test]
+    fn labelled_runs_get_a_per_kind_table_and_their_errors_spelled_out() {
+        let mut report = report();
+        report.processes.clear();
+        report.notes.clear();
+        report.targets[0].by_kind = vec![
+            kind("keyword", 990, 0, 1.0, None),
+            kind("multi-search", 10, 0, 2.0, None),
+        ];
+        report.targets[1].failures = 10;
+        report.targets[1].first_failure = Some("501 /multi-search: no".to_owned());
+        report.targets[1].by_kind = vec![
+            kind("keyword", 990, 0, 1.5, None),
+            kind(
+                "multi-search",
+                0,
+                10,
+                0.0,
+                Some("501 /multi-search: no\nmore"),
+            ),
+        ];
+        let table = report.render_markdown();
+        assert!(
+            table.ends_with(
+                "\
+| kind | target | ok | errors | p50 (ms) | p99 (ms) | p99 vs direct |
+|---|---|---:|---:|---:|---:|---:|
+| keyword | direct | 990 | 0 | 0.50 | 1.00 | 1.00× |
+| keyword | nginx | 990 | 0 | 0.75 | 1.50 | 1.50× |
+| multi-search | direct | 10 | 0 | 1.00 | 2.00 | 1.00× |
+| multi-search | nginx | 0 | 10 | 0.00 | 0.00 | n/a |
+
+- nginx (multi-search): 10 of 10 errors; first: `501 /multi-search: no more`
+"
+            ),
+            "{table}"
+        );
+    }
+
+    #[test]
+    fn unlabelled_errors_are_noted_with_the_first_one() {
+        let mut report = report();
+        report.targets[1].failures = 3;
+        report.targets[1].first_failure = Some("timeout".to_owned());
+        assert_eq!(
+            report.failure_notes(),
+            vec!["nginx: 3 errors; first: `timeout`".to_owned()]
+        );
     }
 
     #[test]

@@ -18,7 +18,7 @@ use crate::meili;
 use crate::procs::{self, ManagedProcess, Usage};
 use crate::queries::{QueryGenerator, QueryMix};
 use crate::relay::SlowRelay;
-use crate::report::{ProcessResult, RunReport, TargetResult};
+use crate::report::{KindResult, ProcessResult, RunReport, TargetResult};
 use crate::schedule::{Recorder, RunLimits};
 use crate::stats::{percentile_curve, LatencySummary};
 
@@ -500,6 +500,27 @@ fn common_notes(fleet: &Fleet) -> Vec<String> {
     notes
 }
 
+/// `/proc/loadavg`'s three load averages, e.g. `1.18 1.94 3.74`: how busy the machine
+/// was with other work, to print next to the figures.
+pub fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .map(|text| parse_load_average(&text))
+        .unwrap_or_else(|| "unknown".to_owned())
+}
+
+/// The first three fields of a `/proc/loadavg` line.
+pub fn parse_load_average(text: &str) -> String {
+    text.split_whitespace()
+        .take(3)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn load_note(before: &str, after: &str) -> String {
+    format!("load average (1, 5, 15 min) of the machine: {before} before the measured phase, {after} after it")
+}
+
 fn baseline_name(fleet: &Fleet, context: &RunContext) -> String {
     context
         .baseline
@@ -547,6 +568,7 @@ pub async fn run_requests(
     let mut recorders: Vec<Recorder> = fleet.targets.iter().map(|_| Recorder::new()).collect();
     let mut measured = vec![Duration::ZERO; fleet.targets.len()];
     let mut saturated = vec![false; fleet.targets.len()];
+    let load_before = load_average();
     let before = fleet.usages();
     let own_before = procs::usage_of(&[std::process::id()]);
     for round in 0..rounds {
@@ -583,6 +605,7 @@ pub async fn run_requests(
     let after = fleet.usages();
     let own_after = procs::usage_of(&[std::process::id()]);
     let mut notes = common_notes(fleet);
+    notes.push(load_note(&load_before, &load_average()));
     for (target, saturated) in fleet.targets.iter().zip(&saturated) {
         if *saturated {
             notes.push(format!(
@@ -633,6 +656,17 @@ fn target_result(
         },
         latency: LatencySummary::from_histogram(&recorder.histogram),
         curve: percentile_curve(&recorder.histogram, 3.0, 10),
+        by_kind: recorder
+            .by_kind
+            .iter()
+            .map(|(kind, r)| KindResult {
+                kind: kind.clone(),
+                successes: r.successes,
+                failures: r.failures,
+                first_failure: r.first_failure.clone(),
+                latency: LatencySummary::from_histogram(&r.histogram),
+            })
+            .collect(),
     }
 }
 
@@ -655,6 +689,7 @@ pub async fn run_ingest(
     let mut recorders: Vec<Recorder> = fleet.targets.iter().map(|_| Recorder::new()).collect();
     let mut elapsed = vec![Duration::ZERO; fleet.targets.len()];
     let mut documents = vec![0u64; fleet.targets.len()];
+    let load_before = load_average();
     let before = fleet.usages();
     let own_before = procs::usage_of(&[std::process::id()]);
     for round in 0..rounds {
@@ -707,7 +742,11 @@ pub async fn run_ingest(
         throughput_unit: "docs/s".to_owned(),
         targets,
         processes: process_results(fleet, &before, &after, own_before, own_after),
-        notes: common_notes(fleet),
+        notes: {
+            let mut notes = common_notes(fleet);
+            notes.push(load_note(&load_before, &load_average()));
+            notes
+        },
     })
 }
 
@@ -762,6 +801,15 @@ mod tests {
         ] {
             assert!(parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn the_load_average_is_the_first_three_fields_of_proc_loadavg() {
+        assert_eq!(
+            parse_load_average("1.18 1.94 3.74 2/611 12345\n"),
+            "1.18 1.94 3.74"
+        );
+        assert_ne!(load_average(), "");
     }
 
     #[test]

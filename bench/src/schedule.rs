@@ -10,6 +10,7 @@
 //! supplied by a [`Clock`]. The runner feeds them a monotonic clock; the tests a manual
 //! one.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use hdrhistogram::Histogram;
@@ -157,6 +158,9 @@ pub struct Recorder {
     pub failures: u64,
     /// The first failure seen, to say what went wrong.
     pub first_failure: Option<String>,
+    /// The same accounting per kind of request (`keyword`, `get-by-id`, ...), for the
+    /// requests recorded with [`Recorder::record_as`]. Empty for unlabelled requests.
+    pub by_kind: BTreeMap<String, Recorder>,
 }
 
 /// Longest latency a histogram records (values above are clamped): 60 s.
@@ -177,6 +181,7 @@ impl Recorder {
             successes: 0,
             failures: 0,
             first_failure: None,
+            by_kind: BTreeMap::new(),
         }
     }
 
@@ -211,9 +216,41 @@ impl Recorder {
         }
     }
 
+    /// Records a request of kind `kind`: in the totals and in that kind's breakdown.
+    pub fn record_as(
+        &mut self,
+        kind: &str,
+        measured: bool,
+        started: Duration,
+        completed: Duration,
+        outcome: Outcome,
+    ) {
+        if !measured {
+            return;
+        }
+        self.by_kind.entry(kind.to_owned()).or_default().record(
+            measured,
+            started,
+            completed,
+            outcome.clone(),
+        );
+        self.record(measured, started, completed, outcome);
+    }
+
     /// Records an open-loop request: latency from its intended send time.
     pub fn record_tick(&mut self, tick: &Tick, completed: Duration, outcome: Outcome) {
         self.record(tick.measured, tick.intended, completed, outcome);
+    }
+
+    /// Records an open-loop request of kind `kind` (see [`Recorder::record_as`]).
+    pub fn record_tick_as(
+        &mut self,
+        kind: &str,
+        tick: &Tick,
+        completed: Duration,
+        outcome: Outcome,
+    ) {
+        self.record_as(kind, tick.measured, tick.intended, completed, outcome);
     }
 
     /// Adds another recorder's counts and latencies to this one.
@@ -225,6 +262,9 @@ impl Recorder {
         self.failures += other.failures;
         if self.first_failure.is_none() {
             self.first_failure.clone_from(&other.first_failure);
+        }
+        for (kind, theirs) in &other.by_kind {
+            self.by_kind.entry(kind.clone()).or_default().merge(theirs);
         }
     }
 }
@@ -354,5 +394,44 @@ mod tests {
         assert_eq!((recorder.successes, recorder.failures), (0, 2));
         assert_eq!(recorder.first_failure.as_deref(), Some("503"));
         assert_eq!(recorder.histogram.len(), 0);
+    }
+
+    #[test]
+    fn labelled_requests_are_counted_in_the_totals_and_per_kind() {
+        let ms = Duration::from_millis;
+        let mut recorder = Recorder::new();
+        recorder.record_as("keyword", true, ms(0), ms(4), Outcome::Success);
+        recorder.record_as(
+            "similar",
+            true,
+            ms(0),
+            ms(1),
+            Outcome::Failure("501".into()),
+        );
+        recorder.record_as("keyword", false, ms(0), ms(9), Outcome::Success);
+        let mut other = Recorder::new();
+        other.record_as("keyword", true, ms(0), ms(2), Outcome::Success);
+        other.record_as(
+            "similar",
+            true,
+            ms(0),
+            ms(1),
+            Outcome::Failure("later".into()),
+        );
+        recorder.merge(&other);
+
+        assert_eq!((recorder.successes, recorder.failures), (2, 2));
+        let kinds: Vec<(&str, u64, u64)> = recorder
+            .by_kind
+            .iter()
+            .map(|(k, r)| (k.as_str(), r.successes, r.failures))
+            .collect();
+        assert_eq!(kinds, vec![("keyword", 2, 0), ("similar", 0, 2)]);
+        assert_eq!(
+            recorder.by_kind["similar"].first_failure.as_deref(),
+            Some("501")
+        );
+        assert_eq!(recorder.by_kind["keyword"].histogram.len(), 2);
+        assert!(recorder.by_kind["keyword"].histogram.max() >= 4_000);
     }
 }
