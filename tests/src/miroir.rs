@@ -34,6 +34,8 @@ pub struct MiroirOptions {
     pub groups: usize,
     /// The master key, shared by Miroir's clients and the nodes.
     pub master_key: Option<String>,
+    /// `limits.max_body_bytes` (Miroir's default when `None`).
+    pub max_body_bytes: Option<u64>,
 }
 
 impl Default for MiroirOptions {
@@ -43,6 +45,7 @@ impl Default for MiroirOptions {
             replication_factor: 1,
             groups: 1,
             master_key: None,
+            max_body_bytes: None,
         }
     }
 }
@@ -102,6 +105,9 @@ pub fn config_yaml(
         "task_store:\n  sqlite:\n    path: \"{}\"\n",
         store.display()
     ));
+    if let Some(limit) = options.max_body_bytes {
+        yaml.push_str(&format!("limits:\n  max_body_bytes: {limit}\n"));
+    }
     yaml.push_str("timeouts:\n  connect: 1s\n  node_request: 10s\n  request: 20s\n");
     yaml
 }

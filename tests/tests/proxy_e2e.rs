@@ -122,6 +122,7 @@ async fn fleet_and_miroir(rf: u32) -> (Fleet, Miroir) {
             replication_factor: rf,
             groups: 1,
             master_key: Some(KEY.into()),
+            max_body_bytes: None,
         },
     )
     .await
@@ -574,4 +575,151 @@ async fn without_a_copy_left_reads_and_writes_fail_loudly() {
     .await;
     assert_eq!(status, 503, "{error}");
     assert_eq!(error["code"], json!("miroir_no_quorum"));
+}
+
+async fn raw_post(url: String, content_type: &str, body: &'static str) -> (u16, Value) {
+    let response = reqwest::Client::new()
+        .post(url)
+        .bearer_auth(KEY)
+        .header("Content-Type", content_type)
+        .body(body)
+        .send()
+        .await
+        .expect("request sent");
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+/// Poll a task like the SDKs do (every 50 ms, 10 s at most) until it finishes.
+async fn wait_task(base: &str, uid: &Value) -> Value {
+    let uid = uid.as_u64().expect("task uid");
+    for _ in 0..200 {
+        let (_, task) = http(reqwest::Method::GET, format!("{base}/tasks/{uid}"), None).await;
+        if matches!(
+            task["status"].as_str(),
+            Some("succeeded" | "failed" | "canceled")
+        ) {
+            return task;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("task {uid} did not finish within 10 s");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ndjson_and_csv_payloads_are_routed_with_an_inferred_primary_key() {
+    let (_fleet, miroir) = fleet_and_miroir(1).await;
+    let base = miroir.url();
+    let (status, task) = raw_post(
+        format!("{base}/indexes/books/documents"),
+        "application/x-ndjson",
+        "{\"book_id\": 1, \"title\": \"Dune\"}\n{\"book_id\": 2, \"title\": \"Emma\"}\n",
+    )
+    .await;
+    assert_eq!(status, 202, "{task}");
+    assert_eq!(task["type"], json!("documentAdditionOrUpdate"));
+    let done = wait_task(&base, &task["taskUid"]).await;
+    assert_eq!(done["status"], json!("succeeded"), "{done}");
+    assert_eq!(
+        done["details"],
+        json!({"receivedDocuments": 2, "indexedDocuments": 2})
+    );
+    let (status, task) = raw_post(
+        format!("{base}/indexes/books/documents"),
+        "text/csv",
+        "book_id:number,title,pages:number\n3,Ulysses,730\n4,Beloved,\n",
+    )
+    .await;
+    assert_eq!(status, 202, "{task}");
+    let done = wait_task(&base, &task["taskUid"]).await;
+    assert_eq!(done["status"], json!("succeeded"), "{done}");
+    let (_, index) = http(reqwest::Method::GET, format!("{base}/indexes/books"), None).await;
+    assert_eq!(index["primaryKey"], json!("book_id"));
+    let (_, book) = http(
+        reqwest::Method::GET,
+        format!("{base}/indexes/books/documents/4"),
+        None,
+    )
+    .await;
+    assert_eq!(
+        book,
+        json!({"book_id": 4, "title": "Beloved", "pages": null})
+    );
+    let (_, listing) = http(
+        reqwest::Method::GET,
+        format!("{base}/indexes/books/documents"),
+        None,
+    )
+    .await;
+    assert_eq!(listing["total"], json!(4));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_without_a_primary_key_candidate_fails_its_task_like_meilisearch() {
+    let (_fleet, miroir) = fleet_and_miroir(1).await;
+    let base = miroir.url();
+    let (status, task) = http(
+        reqwest::Method::POST,
+        format!("{base}/indexes/notes/documents"),
+        Some(json!([{"title": "x"}])),
+    )
+    .await;
+    assert_eq!(status, 202);
+    assert_eq!(task["status"], json!("enqueued"));
+    let done = wait_task(&base, &task["taskUid"]).await;
+    assert_eq!(done["status"], json!("failed"));
+    assert_eq!(
+        done["error"]["code"],
+        json!("index_primary_key_no_candidate_found")
+    );
+    assert_eq!(
+        done["error"]["message"],
+        json!("The primary key inference failed as the engine did not find any field ending with `id` in its name. Please specify the primary key manually using the `primaryKey` query parameter.")
+    );
+    assert_eq!(
+        done["details"],
+        json!({"receivedDocuments": 1, "indexedDocuments": 0})
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bodies_over_the_limit_are_payload_too_large() {
+    let fleet = Fleet::start(
+        1,
+        FleetOptions {
+            master_key: Some(KEY.into()),
+            ..FleetOptions::default()
+        },
+    )
+    .await
+    .expect("fleet starts");
+    let miroir = Miroir::start(
+        &fleet,
+        MiroirOptions {
+            master_key: Some(KEY.into()),
+            max_body_bytes: Some(1024),
+            ..MiroirOptions::default()
+        },
+    )
+    .await
+    .expect("miroir starts");
+    let big: Vec<Value> = (0..100)
+        .map(|id| json!({"id": id, "title": "a title long enough"}))
+        .collect();
+    let (status, error) = http(
+        reqwest::Method::POST,
+        format!("{}/indexes/big/documents", miroir.url()),
+        Some(Value::Array(big)),
+    )
+    .await;
+    assert_eq!(status, 413);
+    assert_eq!(
+        error,
+        json!({
+            "message": "The provided payload reached the size limit. The maximum accepted payload size is 1 KiB.",
+            "code": "payload_too_large",
+            "type": "invalid_request",
+            "link": "https://docs.meilisearch.com/errors#payload_too_large"
+        })
+    );
 }

@@ -223,6 +223,25 @@ impl App {
             }
         }
 
+        // The first batch fixes the primary key: every node gets it, including nodes
+        // that receive no document now, so every node describes the index alike.
+        let mut key_tasks = Vec::new();
+        if meta.primary_key.is_none() {
+            let body = json!({ "primaryKey": primary_key }).to_string();
+            let path = format!("/indexes/{}", urlencode(index));
+            let parts: Vec<(NodeAddress, NodeRequest)> = runtime
+                .all_nodes()
+                .map(|node| {
+                    let mut part = NodeRequest::json(Method::PATCH, path.clone(), body.clone());
+                    if let Some(auth) = runtime.node_authorization() {
+                        part = part.header("Authorization", auth);
+                    }
+                    (node.clone(), part)
+                })
+                .collect();
+            key_tasks = self.send_parts(runtime, parts).await?.1;
+        }
+
         let plan = plan_documents(runtime, routed, meta.shards);
         let method = if replace { Method::POST } else { Method::PUT };
         let mut query = format!("primaryKey={}", urlencode(&primary_key));
@@ -244,7 +263,8 @@ impl App {
                 Some((address, part))
             })
             .collect();
-        let (accepted, node_tasks, _) = self.send_parts(runtime, parts).await?;
+        let (accepted, mut node_tasks, _) = self.send_parts(runtime, parts).await?;
+        node_tasks.extend(key_tasks);
         let degraded = match judge(&plan.shards, &accepted, runtime.replication_factor) {
             QuorumVerdict::NoQuorum { shards } => {
                 return Err(ApiError::no_quorum(format!(
