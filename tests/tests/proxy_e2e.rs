@@ -723,3 +723,49 @@ async fn bodies_over_the_limit_are_payload_too_large() {
         })
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tenant_tokens_restrict_searches_through_miroir() {
+    let (_fleet, miroir) = fleet_and_miroir(1).await;
+    load_corpus(&miroir.url()).await;
+    let (status, key) = http(
+        reqwest::Method::POST,
+        format!("{}/keys", miroir.url()),
+        Some(json!({"actions": ["search"], "indexes": ["movies"], "expiresAt": null})),
+    )
+    .await;
+    assert_eq!(status, 201, "{key}");
+    let client = Client::new(miroir.url(), Some(KEY)).expect("client");
+    let token = client
+        .generate_tenant_token(
+            key["uid"].as_str().expect("uid").to_owned(),
+            json!({"movies": {"filter": "genre = horror"}}),
+            key["key"].as_str(),
+            None,
+        )
+        .expect("token");
+    let http_client = reqwest::Client::new();
+    let response = http_client
+        .post(format!("{}/indexes/movies/search", miroir.url()))
+        .bearer_auth(&token)
+        .json(&json!({"q": "", "limit": 100, "attributesToRetrieve": ["id", "genre"]}))
+        .send()
+        .await
+        .expect("search");
+    assert_eq!(response.status().as_u16(), 200);
+    let found: Value = response.json().await.expect("json");
+    let hits = found["hits"].as_array().expect("hits");
+    assert_eq!(hits.len(), 15, "only the token's genre is visible");
+    assert!(hits.iter().all(|h| h["genre"] == json!("horror")));
+    let refused = http_client
+        .get(format!("{}/indexes/movies/documents/1", miroir.url()))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(
+        refused.status().as_u16(),
+        403,
+        "tenant tokens only open search routes"
+    );
+}
