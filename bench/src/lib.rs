@@ -11,6 +11,7 @@
 //! - [`procs`]: starting Meilisearch, nginx and Miroir; CPU and peak RSS from `/proc`.
 //! - [`relay`]: the delaying relay of the slow-node scenario.
 //! - [`scenario`]: targets, interleaved side-by-side runs and the scenarios.
+//! - [`verify`]: every target's answers compared with the baseline's before measuring.
 
 pub mod client;
 pub mod dataset;
@@ -25,5 +26,6 @@ pub mod report;
 pub mod scenario;
 pub mod schedule;
 pub mod stats;
+pub mod verify;
 
 pub use error::BenchError;

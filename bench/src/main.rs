@@ -9,7 +9,7 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use miroir_bench::dataset::DatasetSpec;
-use miroir_bench::load::LoadMode;
+use miroir_bench::load::{LoadMode, PreparedRequest};
 use miroir_bench::plot::latency_svg;
 use miroir_bench::queries::{QueryGenerator, QueryKind, QueryMix};
 use miroir_bench::report::RunReport;
@@ -17,6 +17,7 @@ use miroir_bench::scenario::{
     load_dataset, prepare_requests, run_ingest, run_requests, Fleet, LoadPlan, Programs,
     RunContext, SpawnSpec, TargetSpec,
 };
+use miroir_bench::verify;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -204,6 +205,10 @@ struct LoadArgs {
     /// `pagination`, `deep-offset`, `get-by-id`, `multi-search`.
     #[arg(long = "without")]
     without: Vec<QueryKind>,
+    /// Before measuring, send this many requests of the sequence to every target and
+    /// compare each answer with the baseline's (0: do not).
+    #[arg(long, default_value_t = 200)]
+    verify: usize,
 }
 
 #[derive(Debug, Args)]
@@ -290,6 +295,39 @@ fn write_outputs(report: &RunReport, out: Option<&PathBuf>) -> anyhow::Result<()
     Ok(())
 }
 
+/// Compares every target's answers with the baseline's on the first `count` requests.
+async fn verify_answers(
+    fleet: &Fleet,
+    args: &TargetArgs,
+    requests: &[PreparedRequest],
+    count: usize,
+) -> Vec<String> {
+    let baseline_name = args
+        .baseline
+        .clone()
+        .unwrap_or_else(|| fleet.targets[0].name.clone());
+    let Some(baseline) = fleet.targets.iter().find(|t| t.name == baseline_name) else {
+        return Vec::new();
+    };
+    let others: Vec<(&str, &miroir_bench::client::TargetClient)> = fleet
+        .targets
+        .iter()
+        .filter(|t| t.name != baseline_name)
+        .map(|t| (t.name.as_str(), &t.client))
+        .collect();
+    if count == 0 || others.is_empty() {
+        return Vec::new();
+    }
+    let count = count.min(requests.len());
+    eprintln!("comparing {count} answers of every target with {baseline_name}'s");
+    let tallies = verify::verify(&baseline.client, &others, &requests[..count]).await;
+    let notes = verify::notes(&baseline_name, &tallies);
+    for note in &notes {
+        eprintln!("  {note}");
+    }
+    notes
+}
+
 async fn run_load(
     scenario: &str,
     args: &LoadArgs,
@@ -336,8 +374,10 @@ async fn run_load(
             max_requests: args.max_requests,
             max_backlog: args.max_backlog,
         };
-        let report =
+        let verified = verify_answers(&fleet, &args.targets, &requests, args.verify).await;
+        let mut report =
             run_requests(&fleet, requests, plan, &context(scenario, &args.targets)).await?;
+        report.notes.extend(verified);
         write_outputs(&report, args.targets.out.as_ref())
     }
     .await;
