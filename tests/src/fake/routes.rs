@@ -765,6 +765,21 @@ async fn reset_settings(State(node): Shared, Path(uid): Path<String>) -> ApiResu
     )))
 }
 
+/// The values Meilisearch 1.50's sub-routes show for the experimental settings that the
+/// full settings object hides while their features are off.
+fn hidden_setting_default(key: &str) -> Value {
+    match key {
+        "foreignKeys" => json!([]),
+        "chat" => json!({
+            "description": "",
+            "documentTemplate": "{% for field in fields %}{% if field.is_searchable and field.value != nil %}{{ field.name }}: {{ field.value }}\n{% endif %}{% endfor %}",
+            "documentTemplateMaxBytes": 400,
+            "searchParameters": {},
+        }),
+        _ => Value::Null,
+    }
+}
+
 async fn get_setting(
     State(node): Shared,
     Path((uid, name)): Path<(String, String)>,
@@ -773,7 +788,12 @@ async fn get_setting(
         return Ok(StatusCode::NOT_FOUND.into_response());
     };
     with_index(&node, &uid, |index| {
-        Ok(Json(index.settings.get(key).cloned().unwrap_or(Value::Null)).into_response())
+        let value = index
+            .settings
+            .get(key)
+            .cloned()
+            .unwrap_or_else(|| hidden_setting_default(key));
+        Ok(Json(value).into_response())
     })
 }
 
@@ -1437,13 +1457,15 @@ async fn multi_search(
     let federation = match body.remove("federation") {
         None | Some(Value::Null) => None,
         Some(Value::Object(federation)) => Some(federation),
-        Some(other) => return Err(error::bad(
-            "invalid_multi_search_federation",
-            format!(
+        Some(other) => {
+            return Err(error::bad(
+                "invalid_multi_search_federation",
+                format!(
                 "Invalid value type at `.federation`: expected an object, but found {}: `{other}`",
                 json_type_name(&other)
             ),
-        )),
+            ))
+        }
     };
     let queries = match body.remove("queries") {
         Some(Value::Array(queries)) => queries,
