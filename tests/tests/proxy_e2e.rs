@@ -769,3 +769,100 @@ async fn tenant_tokens_restrict_searches_through_miroir() {
         "tenant tokens only open search routes"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn finished_tasks_can_be_deleted_by_filter() {
+    let (_fleet, miroir) = fleet_and_miroir(1).await;
+    load_corpus(&miroir.url()).await;
+    let base = miroir.url();
+    let (status, error) = http(reqwest::Method::DELETE, format!("{base}/tasks"), None).await;
+    assert_eq!(status, 400);
+    assert_eq!(error["code"], json!("missing_task_filters"));
+    let (status, task) = http(
+        reqwest::Method::DELETE,
+        format!("{base}/tasks?uids=0,1"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{task}");
+    assert_eq!(task["type"], json!("taskDeletion"));
+    let done = wait_task(&base, &task["taskUid"]).await;
+    assert_eq!(done["status"], json!("succeeded"));
+    assert_eq!(
+        done["details"],
+        json!({"matchedTasks": 2, "deletedTasks": 2, "originalFilter": "?uids=0,1"})
+    );
+    let (status, gone) = http(reqwest::Method::GET, format!("{base}/tasks/0"), None).await;
+    assert_eq!(status, 404);
+    assert_eq!(gone["code"], json!("task_not_found"));
+    let (_, list) = http(
+        reqwest::Method::GET,
+        format!("{base}/tasks?types=documentAdditionOrUpdate"),
+        None,
+    )
+    .await;
+    assert_eq!(list["total"], json!(1));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn canceling_an_enqueued_write_cancels_it_on_every_node() {
+    let (fleet, miroir) = fleet_and_miroir(1).await;
+    let base = miroir.url();
+    let client = Client::new(&base, Some(KEY)).expect("client");
+    let created = client
+        .create_index("movies", Some("id"))
+        .await
+        .expect("accepted")
+        .wait_for_completion(&client, None, None)
+        .await
+        .expect("finishes");
+    assert!(created.is_success());
+    for node in fleet.nodes() {
+        if node
+            .set_task_delay(std::time::Duration::from_secs(3))
+            .is_err()
+        {
+            miroir_tests::fleet::skip_notice(
+                "canceling_an_enqueued_write_cancels_it_on_every_node",
+                "needs the fake node's task delay to keep a write enqueued",
+            );
+            return;
+        }
+    }
+    let (status, write) = http(
+        reqwest::Method::POST,
+        format!("{base}/indexes/movies/documents"),
+        Some(serde_json::to_value(corpus()).expect("json")),
+    )
+    .await;
+    assert_eq!(status, 202);
+    let write_uid = write["taskUid"].as_u64().expect("uid");
+    let (status, cancel) = http(
+        reqwest::Method::POST,
+        format!("{base}/tasks/cancel?uids={write_uid}"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{cancel}");
+    assert_eq!(cancel["type"], json!("taskCancelation"));
+    for node in fleet.nodes() {
+        node.set_task_delay(std::time::Duration::ZERO)
+            .expect("fake node");
+    }
+    let done = wait_task(&base, &cancel["taskUid"]).await;
+    assert_eq!(done["status"], json!("succeeded"), "{done}");
+    assert_eq!(
+        done["details"],
+        json!({"matchedTasks": 1, "canceledTasks": 1, "originalFilter": format!("?uids={write_uid}")})
+    );
+    let canceled = wait_task(&base, &json!(write_uid)).await;
+    assert_eq!(canceled["status"], json!("canceled"), "{canceled}");
+    assert_eq!(canceled["canceledBy"], cancel["taskUid"]);
+    let (_, stats) = http(
+        reqwest::Method::GET,
+        format!("{base}/indexes/movies/stats"),
+        None,
+    )
+    .await;
+    assert_eq!(stats["numberOfDocuments"], json!(0));
+}

@@ -8,6 +8,7 @@ mod broadcast;
 mod merge;
 mod reads;
 mod search;
+mod task_admin;
 mod tasks;
 mod writes;
 
@@ -223,6 +224,8 @@ impl App {
             Route::Unsupported { reason } => Err(ApiError::unsupported_route(reason)),
             Route::GetTask { uid } => respond(self.get_task(runtime, &request, &uid).await?),
             Route::ListTasks => respond(self.list_tasks(runtime, &request).await?),
+            Route::CancelTasks => respond(self.cancel_tasks(runtime, &request).await?),
+            Route::DeleteTasks => respond(self.delete_tasks(runtime, &request).await?),
             Route::AddDocuments { index, replace } => respond(
                 self.add_documents(runtime, &request, &index, replace)
                     .await?,

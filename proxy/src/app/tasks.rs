@@ -208,6 +208,13 @@ impl App {
         }
         if is_finished(record.status) {
             record.details = merge_details(record.details.take(), &details, runtime, record.status);
+            if record.status != TaskStatus::Canceled {
+                // The task finished before its nodes could cancel it.
+                record.canceled_by = None;
+            }
+            if record.kind == TaskKind::TaskCancelation {
+                self.settle_cancelation(runtime, record).await?;
+            }
         }
         self.store()
             .await?
@@ -348,7 +355,7 @@ fn merge_details(
                 .get("receivedDocuments")
                 .cloned()
                 .unwrap_or(Value::from(reported.iter().sum::<u64>() / copies.max(1)))
-        } else if status == TaskStatus::Failed {
+        } else if matches!(status, TaskStatus::Failed | TaskStatus::Canceled) {
             Value::from(0u64)
         } else {
             Value::from(reported.iter().sum::<u64>() / copies.max(1))

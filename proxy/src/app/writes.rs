@@ -84,9 +84,10 @@ fn ndjson(documents: &[Document]) -> Bytes {
     Bytes::from(body)
 }
 
-/// The node task uid in a node's 202 answer.
+/// The node task uid in a node's answer to a write.
 pub(crate) fn enqueued_task_uid(response: &NodeResponse) -> Option<u64> {
-    if response.status != 202 {
+    // Writes answer 202; task cancelation and deletion answer 200 with the same shape.
+    if response.status != 202 && response.status != 200 {
         return None;
     }
     serde_json::from_slice::<Value>(&response.body)
