@@ -208,9 +208,9 @@ impl ManagedProcess {
         tail_of(&self.log_path())
     }
 
-    /// Stops it: SIGTERM, then SIGKILL after 5 s.
+    /// Stops it: [`stop_signal`] (SIGTERM, SIGINT for Miroir), then SIGKILL after 5 s.
     pub async fn stop(mut self) {
-        terminate(&self.child);
+        terminate(&self.child, &self.role);
         if tokio::time::timeout(Duration::from_secs(5), self.child.wait())
             .await
             .is_err()
@@ -220,20 +220,33 @@ impl ManagedProcess {
     }
 }
 
-fn terminate(child: &Child) {
+/// The signal that stops a process of this role promptly. Miroir is a Pingora server:
+/// SIGTERM starts a graceful shutdown that keeps serving for Pingora's grace period
+/// (longer than the 5 s [`ManagedProcess::stop`] waits), SIGINT stops it at once.
+/// nginx and Meilisearch stop promptly on SIGTERM (nginx's master takes its workers
+/// down with it).
+pub fn stop_signal(role: &str) -> i32 {
+    if role == "miroir" {
+        libc::SIGINT
+    } else {
+        libc::SIGTERM
+    }
+}
+
+fn terminate(child: &Child, role: &str) {
     if let Some(pid) = child.id().and_then(|p| i32::try_from(p).ok()) {
         // SAFETY: kill(2) with a pid of our own child and a valid signal number.
         unsafe {
-            libc::kill(pid, libc::SIGTERM);
+            libc::kill(pid, stop_signal(role));
         }
     }
 }
 
 impl Drop for ManagedProcess {
     fn drop(&mut self) {
-        // SIGTERM first: nginx's master takes its workers down with it on SIGTERM but not
+        // The stop signal first: nginx's master takes its workers down with it on SIGTERM but not
         // on SIGKILL. kill_on_drop sends SIGKILL afterwards to whatever is left.
-        terminate(&self.child);
+        terminate(&self.child, &self.role);
         std::thread::sleep(Duration::from_millis(200));
     }
 }
@@ -558,6 +571,13 @@ mod tests {
         let me = std::process::id();
         assert_eq!(process_tree(me)[0], me);
         assert!(usage(me).peak_rss_kib > 0);
+    }
+
+    #[test]
+    fn miroir_is_stopped_with_sigint_the_others_with_sigterm() {
+        assert_eq!(stop_signal("miroir"), libc::SIGINT);
+        assert_eq!(stop_signal("meilisearch"), libc::SIGTERM);
+        assert_eq!(stop_signal("nginx"), libc::SIGTERM);
     }
 
     #[test]
