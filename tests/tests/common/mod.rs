@@ -1,0 +1,163 @@
+//! Helpers shared by the end-to-end suites: the corpus, raw HTTP, loading an index
+//! through Miroir, starting a fleet with Miroir in front, waiting for tasks.
+#![allow(dead_code)] // each test binary uses a different subset
+
+use meilisearch_sdk::client::Client;
+use miroir_tests::{Fleet, FleetOptions, Miroir, MiroirOptions};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+pub const KEY: &str = "e2e-master-key-0123456789abcdef";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Movie {
+    pub id: u32,
+    pub title: String,
+    pub genre: String,
+    pub year: u32,
+    pub rating: f64,
+}
+
+pub const WORDS: &[&str] = &[
+    "star", "night", "river", "king", "dark", "love", "war", "city", "ghost", "summer", "storm",
+    "heart",
+];
+pub const GENRES: &[&str] = &["drama", "comedy", "scifi", "horror"];
+
+/// A deterministic corpus: 60 movies whose titles mix a small vocabulary, so keyword
+/// queries match several documents with different scores.
+pub fn corpus() -> Vec<Movie> {
+    (1..=60u32)
+        .map(|id| {
+            let a = WORDS[(id as usize * 7) % WORDS.len()];
+            let b = WORDS[(id as usize * 3 + 1) % WORDS.len()];
+            let c = WORDS[(id as usize * 5 + 2) % WORDS.len()];
+            Movie {
+                id,
+                title: format!("{a} {b} {c} {id}"),
+                genre: GENRES[id as usize % GENRES.len()].to_owned(),
+                year: 1950 + id,
+                rating: f64::from((id * 37) % 100) / 10.0,
+            }
+        })
+        .collect()
+}
+
+pub async fn http(method: reqwest::Method, url: String, body: Option<Value>) -> (u16, Value) {
+    let client = reqwest::Client::new();
+    let mut request = client.request(method, url).bearer_auth(KEY);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.expect("request sent");
+    let status = response.status().as_u16();
+    let bytes = response.bytes().await.expect("body read");
+    let value = if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&bytes).expect("JSON body")
+    };
+    (status, value)
+}
+
+/// Create the index with its settings and add the corpus through `url`, waiting for
+/// every task with the SDK.
+pub async fn load_corpus(url: &str) {
+    let client = Client::new(url, Some(KEY)).expect("client");
+    let task = client
+        .create_index("movies", Some("id"))
+        .await
+        .expect("index creation accepted")
+        .wait_for_completion(&client, None, None)
+        .await
+        .expect("index creation finishes");
+    assert!(
+        task.is_success(),
+        "index creation failed on {url}: {task:?}"
+    );
+    let index = client.index("movies");
+    let settings = meilisearch_sdk::settings::Settings::new()
+        .with_filterable_attributes(["genre", "year", "rating"])
+        .with_sortable_attributes(["year", "rating"]);
+    let task = index
+        .set_settings(&settings)
+        .await
+        .expect("settings accepted")
+        .wait_for_completion(&client, None, None)
+        .await
+        .expect("settings finish");
+    assert!(task.is_success(), "settings failed on {url}: {task:?}");
+    let task = index
+        .add_documents(&corpus(), Some("id"))
+        .await
+        .expect("documents accepted")
+        .wait_for_completion(&client, None, None)
+        .await
+        .expect("documents finish");
+    assert!(
+        task.is_success(),
+        "document addition failed on {url}: {task:?}"
+    );
+}
+
+pub async fn fleet_and_miroir(rf: u32) -> (Fleet, Miroir) {
+    let fleet = Fleet::start(
+        3,
+        FleetOptions {
+            master_key: Some(KEY.into()),
+            ..FleetOptions::default()
+        },
+    )
+    .await
+    .expect("fleet starts");
+    let miroir = Miroir::start(
+        &fleet,
+        MiroirOptions {
+            shards: 16,
+            replication_factor: rf,
+            groups: 1,
+            master_key: Some(KEY.into()),
+            max_body_bytes: None,
+        },
+    )
+    .await
+    .expect("miroir starts");
+    (fleet, miroir)
+}
+
+pub fn ids(hits: &Value) -> Vec<u64> {
+    hits.as_array()
+        .expect("hits array")
+        .iter()
+        .map(|h| h["id"].as_u64().expect("numeric id"))
+        .collect()
+}
+
+pub async fn raw_post(url: String, content_type: &str, body: &'static str) -> (u16, Value) {
+    let response = reqwest::Client::new()
+        .post(url)
+        .bearer_auth(KEY)
+        .header("Content-Type", content_type)
+        .body(body)
+        .send()
+        .await
+        .expect("request sent");
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+/// Poll a task like the SDKs do (every 50 ms, 10 s at most) until it finishes.
+pub async fn wait_task(base: &str, uid: &Value) -> Value {
+    let uid = uid.as_u64().expect("task uid");
+    for _ in 0..200 {
+        let (_, task) = http(reqwest::Method::GET, format!("{base}/tasks/{uid}"), None).await;
+        if matches!(
+            task["status"].as_str(),
+            Some("succeeded" | "failed" | "canceled")
+        ) {
+            return task;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("task {uid} did not finish within 10 s");
+}
