@@ -2,7 +2,7 @@
 # Reruns every comparison of docs/benchmarks.md ("Load harness") and rewrites
 # bench/results/. Needs MEILI_BIN (Meilisearch) and nginx; builds the harness and Miroir.
 # Every run targets 127.0.0.1 only, is bounded in time and stops what it started.
-# Takes about 6 minutes on a 2-core machine.
+# About 7 minutes of runs on a 2-core machine, after the builds.
 set -eu
 cd "$(dirname "$0")/.."
 : "${MEILI_BIN:?set MEILI_BIN to a Meilisearch binary}"

@@ -617,6 +617,32 @@ nodes:
     }
 
     #[test]
+    fn the_generated_miroir_config_passes_miroirs_own_validation() {
+        let nodes: Vec<String> = (1..=3)
+            .map(|port| format!("http://127.0.0.1:{port}"))
+            .collect();
+        let yaml = miroir_config(
+            None,
+            "127.0.0.1:9",
+            "miroir-bench-master-key-0123456789",
+            &nodes,
+        );
+        // The same validator as `miroir --check`, with an empty environment: the file
+        // must not depend on any variable.
+        let config =
+            miroir_conf::load_str_with_env(&yaml, &|_| Err(std::env::VarError::NotPresent))
+                .unwrap_or_else(|errors| panic!("{errors}\n{yaml}"));
+        assert_eq!(config.listen.to_string(), "127.0.0.1:9");
+        assert_eq!(config.nodes.len(), 3);
+        assert_eq!(config.replication_factor(), 1);
+        assert_eq!(config.topology.groups().len(), 1);
+        assert!(matches!(
+            config.task_store,
+            miroir_conf::TaskStore::Sqlite { .. }
+        ));
+    }
+
+    #[test]
     fn miroir_templates_get_the_listen_address_key_and_node_urls() {
         let nodes = vec![
             "http://127.0.0.1:1".to_owned(),
