@@ -78,6 +78,9 @@ pub fn human_bytes(bytes: usize) -> String {
     format!("{value} {}", units[unit])
 }
 
+/// How long the merge settings read from a node are trusted.
+const MERGE_SETTINGS_TTL: Duration = Duration::from_secs(5);
+
 /// The application state shared by every request.
 pub struct App {
     runtime: ArcSwap<Runtime>,
@@ -91,7 +94,10 @@ pub struct App {
     index_locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     /// Per-index settings the merge needs, read from a node once and forgotten on every
     /// settings write through Miroir.
-    merge_settings: Mutex<HashMap<String, merge::MergeSettings>>,
+    /// Entries expire after [`MERGE_SETTINGS_TTL`]: a settings write is applied by the
+    /// nodes after Miroir forgot the entry, so a search in between could cache the old
+    /// values; the expiry bounds how long that lasts.
+    merge_settings: Mutex<HashMap<String, (std::time::Instant, merge::MergeSettings)>>,
     /// Nodes recently seen failing, avoided by reads.
     health: crate::health::NodeHealth,
 }
@@ -147,14 +153,15 @@ impl App {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .get(index)
-            .cloned()
+            .filter(|(read_at, _)| read_at.elapsed() < MERGE_SETTINGS_TTL)
+            .map(|(_, settings)| settings.clone())
     }
 
     fn settings_cache_put(&self, index: &str, settings: merge::MergeSettings) {
         self.merge_settings
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .insert(index.to_owned(), settings);
+            .insert(index.to_owned(), (std::time::Instant::now(), settings));
     }
 
     /// Forget the cached merge settings of an index (its settings changed).
