@@ -6,9 +6,9 @@
 set -eu
 cd "$(dirname "$0")/.."
 : "${MEILI_BIN:?set MEILI_BIN to a Meilisearch binary}"
-CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/work/target-bench}" cargo build --release -p miroir-bench
+cargo build --release -p miroir-bench
 cargo build --release -p miroir-proxy
-BENCH="${CARGO_TARGET_DIR:-/work/target-bench}/release/miroir-bench"
+BENCH="${CARGO_TARGET_DIR:-target}/release/miroir-bench"
 export MIROIR_BIN="${MIROIR_BIN:-$PWD/target/release/miroir}"
 run() { uptime; timeout 900 "$BENCH" "$@"; }
 
