@@ -412,7 +412,7 @@ fn distinct_values(
 ///   inside `_formatted`) and the ranking members the client did not ask for;
 /// - `query`, `queryVector`: copied from the first response;
 /// - `processingTimeMs`: the maximum over responses (the nodes ran in parallel);
-/// - totals: summed, then capped at `max_total_hits` as a node caps its own;
+/// - totals: summed (Meilisearch does not cap them at `maxTotalHits`);
 /// - `semanticHitCount`: summed when present.
 ///
 /// # Errors
@@ -510,21 +510,22 @@ fn write_tail(
         }
         facets.add(src.body, &src.top, parser, i)?;
     }
-    let total = total
-        .saturating_sub(rejected)
-        .min(req.max_total_hits as u64);
+    // Meilisearch 1.50 reports the full count; maxTotalHits only bounds which hits can
+    // be returned (checked against a real node: 2000 documents, maxTotalHits 1000,
+    // estimatedTotalHits 2000 and totalHits 2000).
+    let total = total.saturating_sub(rejected);
     out.push(b',');
     push_key(out, "processingTimeMs");
     push_u64(out, time + extra_time);
-    let (skip, take) = req.pagination.window(req.max_total_hits);
     match req.pagination {
-        Pagination::OffsetLimit { .. } => {
+        // Meilisearch echoes the client's window even where maxTotalHits cut the hits.
+        Pagination::OffsetLimit { offset, limit } => {
             out.push(b',');
             push_key(out, "limit");
-            push_u64(out, take as u64);
+            push_u64(out, limit as u64);
             out.push(b',');
             push_key(out, "offset");
-            push_u64(out, skip as u64);
+            push_u64(out, offset as u64);
             out.push(b',');
             push_key(out, "estimatedTotalHits");
             push_u64(out, total);
