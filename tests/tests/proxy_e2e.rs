@@ -713,3 +713,46 @@ async fn canceling_an_enqueued_write_cancels_it_on_every_node() {
     .await;
     assert_eq!(stats["numberOfDocuments"], json!(0));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn max_total_hits_bounds_the_hits_but_not_the_totals() {
+    let (_fleet, miroir) = fleet_and_miroir(2).await;
+    let base = miroir.url();
+    load_corpus(&base).await;
+    let (status, task) = http(
+        reqwest::Method::PATCH,
+        format!("{base}/indexes/movies/settings"),
+        Some(json!({"pagination": {"maxTotalHits": 10}})),
+    )
+    .await;
+    assert_eq!(status, 202);
+    assert_eq!(
+        wait_task(&base, &task["taskUid"]).await["status"],
+        json!("succeeded")
+    );
+    // The merge settings are cached for a few seconds: wait them out.
+    tokio::time::sleep(std::time::Duration::from_secs(6)).await;
+    let (_, page) = http(
+        reqwest::Method::POST,
+        format!("{base}/indexes/movies/search"),
+        Some(json!({"q": "", "sort": ["year:asc"], "offset": 8, "limit": 5})),
+    )
+    .await;
+    assert_eq!(ids(&page["hits"]), vec![9, 10]);
+    assert_eq!(
+        (page["offset"].clone(), page["limit"].clone()),
+        (json!(8), json!(5))
+    );
+    assert_eq!(page["estimatedTotalHits"], json!(60));
+    let (_, pages) = http(
+        reqwest::Method::POST,
+        format!("{base}/indexes/movies/search"),
+        Some(json!({"q": "", "sort": ["year:asc"], "page": 2, "hitsPerPage": 7})),
+    )
+    .await;
+    assert_eq!(ids(&pages["hits"]), vec![8, 9, 10]);
+    assert_eq!(
+        (pages["totalHits"].clone(), pages["totalPages"].clone()),
+        (json!(60), json!(9))
+    );
+}

@@ -1009,7 +1009,10 @@ pub fn search<'a>(
         .and_then(Value::as_u64)
         .map(|n| n as usize)
         .unwrap_or(1000);
-    let total = scored.len().min(max_total_hits);
+    // maxTotalHits bounds which hits can be returned, not the reported totals (a real
+    // 1.50 node with 2000 matches and the default 1000 answers 2000).
+    let total = scored.len();
+    let reachable = total.min(max_total_hits);
     let page_mode = params.page.is_some() || params.hits_per_page.is_some();
     let (offset, limit) = if page_mode {
         let per_page = params.hits_per_page.unwrap_or(20);
@@ -1021,7 +1024,7 @@ pub fn search<'a>(
     } else {
         (params.offset, params.limit)
     };
-    let end = offset.saturating_add(limit).min(total);
+    let end = offset.saturating_add(limit).min(reachable);
     let window = if offset < end {
         &scored[offset..end]
     } else {
