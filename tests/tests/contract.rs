@@ -60,7 +60,7 @@ async fn miroir_answers_match_the_openapi_schemas() {
     let task = wait_task(&base, &summary["taskUid"]).await;
     assert_schema(&document, "TaskView", &task);
 
-    let (_, tasks) = http(reqwest::Method::GET, format!("{base}/tasks?limit=3"), None).await;
+    let (_, tasks) = get(format!("{base}/tasks?limit=3")).await;
     assert_schema(&document, "AllTasks", &tasks);
 
     let (_, search) = http(
@@ -79,15 +79,10 @@ async fn miroir_answers_match_the_openapi_schemas() {
     .await;
     assert_schema(&document, "SearchResult", &paged);
 
-    let (_, stats) = http(
-        reqwest::Method::GET,
-        format!("{base}/indexes/movies/stats"),
-        None,
-    )
-    .await;
+    let (_, stats) = get(format!("{base}/indexes/movies/stats")).await;
     assert_schema(&document, "IndexStats", &stats);
 
-    let (status, error) = http(reqwest::Method::GET, format!("{base}/indexes/nope"), None).await;
+    let (status, error) = get(format!("{base}/indexes/nope")).await;
     assert_eq!(status, 404);
     assert_schema(&document, "ResponseError", &error);
 

@@ -53,12 +53,7 @@ async fn sdk_indexes_and_searches_through_miroir_over_three_nodes() {
     assert_eq!(got, vec![60, 56, 52]);
     assert_eq!(results.estimated_total_hits, Some(15));
 
-    let (status, stats) = http(
-        reqwest::Method::GET,
-        format!("{}/indexes/movies/stats", miroir.url()),
-        None,
-    )
-    .await;
+    let (status, stats) = get(format!("{}/indexes/movies/stats", miroir.url())).await;
     assert_eq!(status, 200);
     assert_eq!(stats["numberOfDocuments"], json!(60));
     assert_eq!(
@@ -71,32 +66,22 @@ async fn sdk_indexes_and_searches_through_miroir_over_three_nodes() {
 async fn stored_documents_never_show_the_shard_field() {
     let (_fleet, miroir) = fleet_and_miroir(1).await;
     load_corpus(&miroir.url()).await;
-    let (status, document) = http(
-        reqwest::Method::GET,
-        format!("{}/indexes/movies/documents/3", miroir.url()),
-        None,
-    )
-    .await;
+    let (status, document) = get(format!("{}/indexes/movies/documents/3", miroir.url())).await;
     assert_eq!(status, 200);
     assert_eq!(document, serde_json::to_value(&corpus()[2]).expect("json"));
-    let (_, listing) = http(
-        reqwest::Method::GET,
-        format!("{}/indexes/movies/documents?limit=100", miroir.url()),
-        None,
-    )
+    let (_, listing) = get(format!(
+        "{}/indexes/movies/documents?limit=100",
+        miroir.url()
+    ))
     .await;
     assert_eq!(listing["total"], json!(60));
     let results = listing["results"].as_array().expect("results");
     assert_eq!(results.len(), 60);
     assert!(results.iter().all(|d| d.get("_miroir_shard").is_none()));
-    let (_, filterable) = http(
-        reqwest::Method::GET,
-        format!(
-            "{}/indexes/movies/settings/filterable-attributes",
-            miroir.url()
-        ),
-        None,
-    )
+    let (_, filterable) = get(format!(
+        "{}/indexes/movies/settings/filterable-attributes",
+        miroir.url()
+    ))
     .await;
     assert_eq!(filterable, json!(["genre", "year", "rating"]));
 }
@@ -112,12 +97,7 @@ async fn reserved_fields_are_refused_before_any_node_is_touched() {
     .await;
     assert_eq!(status, 400);
     assert_eq!(error["code"], json!("miroir_reserved_field"));
-    let (status, _) = http(
-        reqwest::Method::GET,
-        format!("{}/indexes/movies", miroir.url()),
-        None,
-    )
-    .await;
+    let (status, _) = get(format!("{}/indexes/movies", miroir.url())).await;
     assert_eq!(status, 404, "a refused write must not create the index");
 }
 
@@ -127,24 +107,14 @@ async fn replication_factor_two_stores_each_document_twice_and_answers_once() {
     load_corpus(&miroir.url()).await;
     let mut copies = 0u64;
     for node in fleet.nodes() {
-        let (_, stats) = http(
-            reqwest::Method::GET,
-            format!("{}/indexes/movies/stats", node.url()),
-            None,
-        )
-        .await;
+        let (_, stats) = get(format!("{}/indexes/movies/stats", node.url())).await;
         copies += stats["numberOfDocuments"].as_u64().expect("count");
     }
     assert_eq!(
         copies, 120,
         "every document lives on exactly two of the three nodes"
     );
-    let (_, stats) = http(
-        reqwest::Method::GET,
-        format!("{}/indexes/movies/stats", miroir.url()),
-        None,
-    )
-    .await;
+    let (_, stats) = get(format!("{}/indexes/movies/stats", miroir.url())).await;
     assert_eq!(stats["numberOfDocuments"], json!(60));
     let (_, all) = http(
         reqwest::Method::POST,
@@ -274,12 +244,7 @@ async fn api_keys_created_through_miroir_are_the_same_on_every_node() {
     let uid = key["uid"].as_str().expect("uid").to_owned();
     let secret = key["key"].as_str().expect("key").to_owned();
     for node in fleet.nodes() {
-        let (status, on_node) = http(
-            reqwest::Method::GET,
-            format!("{}/keys/{uid}", node.url()),
-            None,
-        )
-        .await;
+        let (status, on_node) = get(format!("{}/keys/{uid}", node.url())).await;
         assert_eq!(status, 200);
         assert_eq!(
             on_node["key"],
@@ -369,30 +334,15 @@ async fn deleting_documents_by_id_removes_them_from_their_shards() {
         .await
         .expect("deletion finishes");
     assert!(task.is_success(), "{task:?}");
-    let (_, task_view) = http(
-        reqwest::Method::GET,
-        format!("{}/tasks/{}", miroir.url(), task.get_uid()),
-        None,
-    )
-    .await;
+    let (_, task_view) = get(format!("{}/tasks/{}", miroir.url(), task.get_uid())).await;
     assert_eq!(task_view["type"], json!("documentDeletion"));
     assert_eq!(
         task_view["details"],
         json!({"providedIds": 1, "deletedDocuments": 1})
     );
-    let (_, stats) = http(
-        reqwest::Method::GET,
-        format!("{}/indexes/movies/stats", miroir.url()),
-        None,
-    )
-    .await;
+    let (_, stats) = get(format!("{}/indexes/movies/stats", miroir.url())).await;
     assert_eq!(stats["numberOfDocuments"], json!(56));
-    let (status, _) = http(
-        reqwest::Method::GET,
-        format!("{}/indexes/movies/documents/4", miroir.url()),
-        None,
-    )
-    .await;
+    let (status, _) = get(format!("{}/indexes/movies/documents/4", miroir.url())).await;
     assert_eq!(status, 404);
 }
 
@@ -415,12 +365,7 @@ async fn a_dead_node_does_not_take_search_down_with_two_copies() {
         (1..=60).collect::<Vec<u64>>(),
         "every document is still found once"
     );
-    let (status, document) = http(
-        reqwest::Method::GET,
-        format!("{}/indexes/movies/documents/17", miroir.url()),
-        None,
-    )
-    .await;
+    let (status, document) = get(format!("{}/indexes/movies/documents/17", miroir.url())).await;
     assert_eq!(status, 200);
     assert_eq!(document["id"], json!(17));
 }
@@ -480,24 +425,14 @@ async fn ndjson_and_csv_payloads_are_routed_with_an_inferred_primary_key() {
     assert_eq!(status, 202, "{task}");
     let done = wait_task(&base, &task["taskUid"]).await;
     assert_eq!(done["status"], json!("succeeded"), "{done}");
-    let (_, index) = http(reqwest::Method::GET, format!("{base}/indexes/books"), None).await;
+    let (_, index) = get(format!("{base}/indexes/books")).await;
     assert_eq!(index["primaryKey"], json!("book_id"));
-    let (_, book) = http(
-        reqwest::Method::GET,
-        format!("{base}/indexes/books/documents/4"),
-        None,
-    )
-    .await;
+    let (_, book) = get(format!("{base}/indexes/books/documents/4")).await;
     assert_eq!(
         book,
         json!({"book_id": 4, "title": "Beloved", "pages": null})
     );
-    let (_, listing) = http(
-        reqwest::Method::GET,
-        format!("{base}/indexes/books/documents"),
-        None,
-    )
-    .await;
+    let (_, listing) = get(format!("{base}/indexes/books/documents")).await;
     assert_eq!(listing["total"], json!(4));
 }
 
@@ -639,15 +574,10 @@ async fn finished_tasks_can_be_deleted_by_filter() {
         done["details"],
         json!({"matchedTasks": 2, "deletedTasks": 2, "originalFilter": "?uids=0,1"})
     );
-    let (status, gone) = http(reqwest::Method::GET, format!("{base}/tasks/0"), None).await;
+    let (status, gone) = get(format!("{base}/tasks/0")).await;
     assert_eq!(status, 404);
     assert_eq!(gone["code"], json!("task_not_found"));
-    let (_, list) = http(
-        reqwest::Method::GET,
-        format!("{base}/tasks?types=documentAdditionOrUpdate"),
-        None,
-    )
-    .await;
+    let (_, list) = get(format!("{base}/tasks?types=documentAdditionOrUpdate")).await;
     assert_eq!(list["total"], json!(1));
 }
 
@@ -705,12 +635,7 @@ async fn canceling_an_enqueued_write_cancels_it_on_every_node() {
     let canceled = wait_task(&base, &json!(write_uid)).await;
     assert_eq!(canceled["status"], json!("canceled"), "{canceled}");
     assert_eq!(canceled["canceledBy"], cancel["taskUid"]);
-    let (_, stats) = http(
-        reqwest::Method::GET,
-        format!("{base}/indexes/movies/stats"),
-        None,
-    )
-    .await;
+    let (_, stats) = get(format!("{base}/indexes/movies/stats")).await;
     assert_eq!(stats["numberOfDocuments"], json!(0));
 }
 

@@ -30,7 +30,7 @@ pub use filter::{
     compile_filter, compile_filter_with_contains, matches, CompiledFilter, FilterContext,
 };
 pub use search::search;
-pub use settings::{apply_settings_patch, default_settings, DEFAULT_RANKING_RULES};
+pub use settings::{apply_settings_patch, default_settings, DEFAULT_RANKING_RULES, SETTINGS_KEYS};
 
 /// A document as stored: a JSON object.
 pub type Document = Map<String, Value>;

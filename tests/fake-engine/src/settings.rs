@@ -17,9 +17,10 @@ use crate::wire::{
 };
 use crate::MeiliError;
 
-/// Keys a PATCH body may contain, in Meilisearch's order (used in the unknown-field
-/// message, which lists the experimental `foreignKeys` and `chat` too).
-const PATCH_KEYS: &[&str] = &[
+/// Every setting, in the order of Meilisearch's settings object: the keys a PATCH body
+/// may contain (the unknown-field message lists the experimental `foreignKeys` and
+/// `chat` too) and the order of settings task details.
+pub const SETTINGS_KEYS: &[&str] = &[
     "displayedAttributes",
     "searchableAttributes",
     "filterableAttributes",
@@ -144,7 +145,7 @@ pub fn apply_settings_patch(
     patch: &Value,
 ) -> Result<Map<String, Value>, MeiliError> {
     let patch = body_object(patch)?;
-    only_keys(patch, "bad_request", "", PATCH_KEYS)?;
+    only_keys(patch, "bad_request", "", SETTINGS_KEYS)?;
     let defaults = default_settings();
     let mut next = current.clone();
     for (key, value) in patch {

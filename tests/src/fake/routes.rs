@@ -702,38 +702,10 @@ async fn patch_settings(
     )))
 }
 
-/// Every setting in the order of Meilisearch's settings object, which is the order of
-/// task details. (`GET /settings` hides `foreignKeys` and `chat` while their experimental
-/// features are off, but task details list them.)
-const SETTINGS_ORDER: &[&str] = &[
-    "displayedAttributes",
-    "searchableAttributes",
-    "filterableAttributes",
-    "sortableAttributes",
-    "foreignKeys",
-    "rankingRules",
-    "stopWords",
-    "nonSeparatorTokens",
-    "separatorTokens",
-    "dictionary",
-    "synonyms",
-    "distinctAttribute",
-    "proximityPrecision",
-    "typoTolerance",
-    "faceting",
-    "pagination",
-    "embedders",
-    "searchCutoffMs",
-    "localizedAttributes",
-    "facetSearch",
-    "prefixSearch",
-    "chat",
-];
-
 /// Order a patch's keys as Meilisearch's settings object orders them.
 fn order_like_settings(patch: Map<String, Value>) -> Map<String, Value> {
     let mut ordered = Map::new();
-    for key in SETTINGS_ORDER {
+    for key in miroir_fake_engine::SETTINGS_KEYS {
         if let Some(v) = patch.get(*key) {
             ordered.insert((*key).to_owned(), v.clone());
         }
@@ -751,7 +723,7 @@ async fn reset_settings(State(node): Shared, Path(uid): Path<String>) -> ApiResu
     // Meilisearch's reset details: every setting null, except displayed and searchable
     // attributes which read `["*"]`.
     let mut patch = Map::new();
-    for key in SETTINGS_ORDER {
+    for key in miroir_fake_engine::SETTINGS_KEYS {
         let value = match *key {
             "displayedAttributes" | "searchableAttributes" => json!(["*"]),
             _ => Value::Null,

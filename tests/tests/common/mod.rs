@@ -43,6 +43,11 @@ pub fn corpus() -> Vec<Movie> {
         .collect()
 }
 
+/// `GET url` with the master key: status and JSON body.
+pub async fn get(url: String) -> (u16, Value) {
+    http(reqwest::Method::GET, url, None).await
+}
+
 pub async fn http(method: reqwest::Method, url: String, body: Option<Value>) -> (u16, Value) {
     let client = reqwest::Client::new();
     let mut request = client.request(method, url).bearer_auth(KEY);
