@@ -12,9 +12,10 @@
 
 use std::collections::BTreeMap;
 
-use crate::body::{copy_object, Parser, Strip};
+use crate::body::{copy_object, parse_u64, Parser, Strip, TopLevel};
 use crate::error::MergeError;
 use crate::facets::{write_stats, CandidateCount, FacetAccumulator, FacetOrder, FacetSettings};
+use crate::scan;
 use crate::search::{select, Pagination, Source};
 use crate::write::{push_f64, push_key, push_str_lit, push_u64};
 
@@ -146,17 +147,70 @@ pub fn merge_federated(
         }
     }
     let total = total.saturating_sub(selection.rejected);
+    let facets: Vec<IndexFacets<'_>> = by_index
+        .iter()
+        .map(|(uid, (acc, owner))| IndexFacets {
+            uid,
+            acc,
+            settings: &queries[*owner].facets,
+            few: index_candidates.get(uid).is_some_and(CandidateCount::few),
+        })
+        .collect();
+    write_tail(
+        &mut out,
+        req,
+        Tail {
+            time,
+            total,
+            skip,
+            take,
+            semantic,
+        },
+        &facets,
+    );
+    Ok(out)
+}
+
+/// The facets gathered for one index of a federated search.
+struct IndexFacets<'a> {
+    uid: &'a str,
+    acc: &'a FacetAccumulator,
+    settings: &'a FacetSettings,
+    /// Would one node have used its small-candidates path for this index?
+    few: bool,
+}
+
+/// The numbers written after the hits of a federated answer.
+struct Tail {
+    time: u64,
+    total: u64,
+    skip: usize,
+    take: usize,
+    semantic: Option<u64>,
+}
+
+/// Writes everything after `hits` and closes the object: `processingTimeMs`, the
+/// pagination members, `facetsByIndex` or the merged facets, `requestUid`,
+/// `semanticHitCount`.
+fn write_tail(out: &mut Vec<u8>, req: &FederatedRequest, tail: Tail, facets: &[IndexFacets<'_>]) {
+    let Tail {
+        time,
+        total,
+        skip,
+        take,
+        semantic,
+    } = tail;
     out.push(b',');
-    push_key(&mut out, "processingTimeMs");
-    push_u64(&mut out, time);
+    push_key(out, "processingTimeMs");
+    push_u64(out, time);
     match req.pagination {
         Pagination::OffsetLimit { .. } => {
             out.extend_from_slice(b",\"limit\":");
-            push_u64(&mut out, take as u64);
+            push_u64(out, take as u64);
             out.extend_from_slice(b",\"offset\":");
-            push_u64(&mut out, skip as u64);
+            push_u64(out, skip as u64);
             out.extend_from_slice(b",\"estimatedTotalHits\":");
-            push_u64(&mut out, total);
+            push_u64(out, total);
         }
         Pagination::Page {
             page,
@@ -168,51 +222,234 @@ pub fn merge_federated(
                 total.div_ceil(hits_per_page as u64)
             };
             out.extend_from_slice(b",\"hitsPerPage\":");
-            push_u64(&mut out, hits_per_page as u64);
+            push_u64(out, hits_per_page as u64);
             out.extend_from_slice(b",\"page\":");
-            push_u64(&mut out, page as u64);
+            push_u64(out, page as u64);
             out.extend_from_slice(b",\"totalPages\":");
-            push_u64(&mut out, pages);
+            push_u64(out, pages);
             out.extend_from_slice(b",\"totalHits\":");
-            push_u64(&mut out, total);
+            push_u64(out, total);
         }
     }
     if let Some(max) = req.merge_facets {
-        if !by_index.is_empty() {
-            let per_index: Vec<(&FacetAccumulator, &FacetSettings, bool)> = by_index
-                .iter()
-                .map(|(uid, (acc, owner))| {
-                    let few = index_candidates.get(uid).is_some_and(CandidateCount::few);
-                    (acc, &queries[*owner].facets, few)
-                })
-                .collect();
-            write_merged_facets(&per_index, max, &mut out);
+        if !facets.is_empty() {
+            let per_index: Vec<(&FacetAccumulator, &FacetSettings, bool)> =
+                facets.iter().map(|f| (f.acc, f.settings, f.few)).collect();
+            write_merged_facets(&per_index, max, out);
         }
-    } else if !by_index.is_empty() {
+    } else if !facets.is_empty() {
         out.push(b',');
-        push_key(&mut out, "facetsByIndex");
+        push_key(out, "facetsByIndex");
         out.push(b'{');
-        for (i, (uid, (acc, owner))) in by_index.iter().enumerate() {
+        for (i, f) in facets.iter().enumerate() {
             if i > 0 {
                 out.push(b',');
             }
-            push_str_lit(&mut out, uid);
+            push_str_lit(out, f.uid);
             out.push(b':');
-            let few = index_candidates.get(uid).is_some_and(CandidateCount::few);
-            acc.write_by_index(&queries[*owner].facets, few, &mut out);
+            f.acc.write_by_index(f.settings, f.few, out);
         }
         out.push(b'}');
     }
     if let Some(uid) = &req.request_uid {
         out.extend_from_slice(b",\"requestUid\":");
-        push_str_lit(&mut out, uid);
+        push_str_lit(out, uid);
     }
     if let Some(s) = semantic {
         out.extend_from_slice(b",\"semanticHitCount\":");
-        push_u64(&mut out, s);
+        push_u64(out, s);
     }
     out.push(b'}');
+}
+
+/// One query of a federated multi-search that the nodes federate themselves.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FederatedNodeQuery {
+    /// The query's `indexUid`.
+    pub index_uid: String,
+    /// `federationOptions.weight` (default 1.0).
+    pub weight: f64,
+    /// The query's `showRankingScore`.
+    pub show_ranking_score: bool,
+    /// The query's `showRankingScoreDetails`.
+    pub show_ranking_score_details: bool,
+}
+
+/// Merges the answers of nodes that each ran the whole federated multi-search over
+/// their own documents (every query with `showRankingScore` and
+/// `showRankingScoreDetails` on, the federation asked for offset 0 and
+/// [`Pagination::node_query`]'s window, `facetsByIndex` without `mergeFacets`).
+///
+/// This is how Meilisearch's own network search federates remote answers. Each node
+/// already dropped the documents two queries on one index both matched and counted
+/// each index's candidates once, so with disjoint documents per node the totals and
+/// the facet counts add up. Every hit carries the node's `_federation`, whose
+/// `queriesPosition` says which query (and weight) it answers; each node's hits of one
+/// query are in that query's order, and the lists are merged with the weighted
+/// rule-by-rule comparison, ties to the lower query position, then to the earlier
+/// node. `index_facets` holds each index's faceting settings (ordering and truncation
+/// of its `facetsByIndex` entry). Whether an index had few candidates — which decides
+/// Meilisearch's facet ordering path — is judged from the nodes' total over all
+/// indexes, as a federated answer does not report per-index totals.
+///
+/// # Errors
+/// [`MergeError`] when a body is not a federated search response or a hit names a
+/// query that does not exist.
+pub fn merge_federated_nodes(
+    responses: &[&[u8]],
+    queries: &[FederatedNodeQuery],
+    index_facets: &BTreeMap<String, FacetSettings>,
+    req: &FederatedRequest,
+) -> Result<Vec<u8>, MergeError> {
+    let mut sources = Vec::new();
+    let mut groups = Vec::new();
+    let mut tops = Vec::with_capacity(responses.len());
+    for (r, body) in responses.iter().enumerate() {
+        let whole = Source::scan(body, r, 1.0)?;
+        let mut by_query: Vec<Vec<std::ops::Range<usize>>> = vec![Vec::new(); queries.len()];
+        for hit in &whole.hits {
+            let position = query_position(body, hit.clone(), r)?
+                .filter(|q| *q < queries.len())
+                .ok_or(MergeError::Missing {
+                    response: r,
+                    field: "_federation.queriesPosition",
+                })?;
+            by_query[position].push(hit.clone());
+        }
+        for (q, hits) in by_query.into_iter().enumerate() {
+            if hits.is_empty() {
+                continue;
+            }
+            sources.push(Source {
+                body,
+                top: TopLevel::scan(body, r)?,
+                hits,
+                weight: queries[q].weight,
+            });
+            groups.push(q);
+        }
+        tops.push(whole.top);
+    }
+    let mut parser = Parser::new();
+    let (skip, take) = req.pagination.window(usize::MAX);
+    let selection = select(
+        &sources,
+        &groups,
+        skip,
+        take,
+        req.distinct.as_deref(),
+        &mut parser,
+    )?;
+
+    let mut out = Vec::with_capacity(4096);
+    out.extend_from_slice(b"{\"hits\":[");
+    for (i, p) in selection.picked.iter().enumerate() {
+        let q = &queries[groups[p.src]];
+        if i > 0 {
+            out.push(b',');
+        }
+        let strip = Strip {
+            ranking_score: !q.show_ranking_score,
+            ranking_score_details: !q.show_ranking_score_details,
+            extra: &[],
+        };
+        let src = &sources[p.src];
+        copy_object(
+            src.body,
+            src.hits[p.pos].clone(),
+            strip,
+            None,
+            &mut out,
+            p.src,
+        )?;
+    }
+    out.push(b']');
+
+    let mut time = 0u64;
+    let mut total = 0u64;
+    let mut semantic: Option<u64> = None;
+    let mut candidates = CandidateCount::default();
+    let mut by_index: BTreeMap<String, FacetAccumulator> = BTreeMap::new();
+    for (r, (body, top)) in responses.iter().zip(&tops).enumerate() {
+        time = time.max(top.u64(body, "processingTimeMs", r)?.unwrap_or(0));
+        let node_total = match top.u64(body, "totalHits", r)? {
+            Some(t) => t,
+            None => top
+                .u64(body, "estimatedTotalHits", r)?
+                .ok_or(MergeError::Missing {
+                    response: r,
+                    field: "estimatedTotalHits",
+                })?,
+        };
+        total = total.saturating_add(node_total);
+        candidates.add(node_total, u64::MAX);
+        if let Some(s) = top.u64(body, "semanticHitCount", r)? {
+            semantic = Some(semantic.unwrap_or(0) + s);
+        }
+        let Some(range) = top.get(body, "facetsByIndex") else {
+            continue;
+        };
+        let bad = MergeError::malformed(r);
+        for m in scan::members(body, range.start).map_err(&bad)? {
+            let m = m.map_err(&bad)?;
+            let uid = String::from_utf8_lossy(&body[m.key.clone()]).into_owned();
+            let acc = by_index.entry(uid).or_default();
+            for part in scan::members(body, m.value.start).map_err(&bad)? {
+                let part = part.map_err(&bad)?;
+                match &body[part.key.clone()] {
+                    b"distribution" => acc.add_distribution(&body[part.value], &mut parser, r)?,
+                    b"stats" => acc.add_stats(&body[part.value], &mut parser, r)?,
+                    _ => {}
+                }
+            }
+        }
+    }
+    let total = total.saturating_sub(selection.rejected);
+    let default_settings = FacetSettings::default();
+    let facets: Vec<IndexFacets<'_>> = by_index
+        .iter()
+        .map(|(uid, acc)| IndexFacets {
+            uid,
+            acc,
+            settings: index_facets.get(uid).unwrap_or(&default_settings),
+            few: candidates.few(),
+        })
+        .collect();
+    write_tail(
+        &mut out,
+        req,
+        Tail {
+            time,
+            total,
+            skip,
+            take,
+            semantic,
+        },
+        &facets,
+    );
     Ok(out)
+}
+
+/// `_federation.queriesPosition` of a hit.
+fn query_position(
+    body: &[u8],
+    hit: std::ops::Range<usize>,
+    response: usize,
+) -> Result<Option<usize>, MergeError> {
+    let bad = MergeError::malformed(response);
+    for m in scan::members(body, hit.start).map_err(&bad)? {
+        let m = m.map_err(&bad)?;
+        if &body[m.key] != b"_federation" {
+            continue;
+        }
+        for f in scan::members(body, m.value.start).map_err(&bad)? {
+            let f = f.map_err(&bad)?;
+            if &body[f.key] == b"queriesPosition" {
+                return Ok(parse_u64(&body[f.value]).map(|p| p as usize));
+            }
+        }
+    }
+    Ok(None)
 }
 
 /// One facet's values and counts, in output order.
@@ -344,5 +581,70 @@ mod tests {
             std::str::from_utf8(&out).expect("utf8"),
             r#"{"hits":[],"processingTimeMs":1,"limit":2,"offset":0,"estimatedTotalHits":0,"facetsByIndex":{"m":{"distribution":{"g":{"a":3,"b":1}},"stats":{}}}}"#
         );
+    }
+
+    #[test]
+    fn node_federations_merge_by_weighted_score_and_sum_totals_and_facets() {
+        let node_a = br#"{"hits":[{"id":1,"_miroir_shard":3,"_federation":{"indexUid":"movies","queriesPosition":0,"weightedRankingScore":0.9},"_rankingScore":0.9},{"id":7,"_federation":{"indexUid":"books","queriesPosition":1,"weightedRankingScore":0.4},"_rankingScore":0.2}],"processingTimeMs":2,"limit":3,"offset":0,"estimatedTotalHits":5,"facetsByIndex":{"movies":{"distribution":{"g":{"a":2}},"stats":{}}},"requestUid":"x"}"#;
+        let node_b = br#"{"hits":[{"id":8,"_federation":{"indexUid":"books","queriesPosition":1,"weightedRankingScore":1.4},"_rankingScore":0.7},{"id":2,"_federation":{"indexUid":"movies","queriesPosition":0,"weightedRankingScore":0.5},"_rankingScore":0.5}],"processingTimeMs":4,"limit":3,"offset":0,"estimatedTotalHits":4,"facetsByIndex":{"movies":{"distribution":{"g":{"a":1,"b":1}},"stats":{}}},"requestUid":"y"}"#;
+        let queries = [
+            FederatedNodeQuery {
+                index_uid: "movies".into(),
+                weight: 1.0,
+                show_ranking_score: true,
+                show_ranking_score_details: false,
+            },
+            FederatedNodeQuery {
+                index_uid: "books".into(),
+                weight: 2.0,
+                show_ranking_score: false,
+                show_ranking_score_details: false,
+            },
+        ];
+        let req = FederatedRequest {
+            pagination: Pagination::OffsetLimit {
+                offset: 1,
+                limit: 2,
+            },
+            merge_facets: None,
+            request_uid: Some("u".into()),
+            distinct: None,
+        };
+        let out = merge_federated_nodes(&[node_a, node_b], &queries, &BTreeMap::new(), &req)
+            .expect("merge");
+        assert_eq!(
+            std::str::from_utf8(&out).expect("utf8"),
+            r#"{"hits":[{"id":1,"_federation":{"indexUid":"movies","queriesPosition":0,"weightedRankingScore":0.9},"_rankingScore":0.9},{"id":2,"_federation":{"indexUid":"movies","queriesPosition":0,"weightedRankingScore":0.5},"_rankingScore":0.5}],"processingTimeMs":4,"limit":2,"offset":1,"estimatedTotalHits":9,"facetsByIndex":{"movies":{"distribution":{"g":{"a":3,"b":1}},"stats":{}}},"requestUid":"u"}"#
+        );
+        let paged = FederatedRequest {
+            pagination: Pagination::Page {
+                page: 2,
+                hits_per_page: 3,
+            },
+            merge_facets: Some(Some(1)),
+            request_uid: None,
+            distinct: None,
+        };
+        let out = merge_federated_nodes(&[node_a, node_b], &queries, &BTreeMap::new(), &paged)
+            .expect("merge");
+        assert_eq!(
+            std::str::from_utf8(&out).expect("utf8"),
+            r#"{"hits":[{"id":7,"_federation":{"indexUid":"books","queriesPosition":1,"weightedRankingScore":0.4}}],"processingTimeMs":4,"hitsPerPage":3,"page":2,"totalPages":3,"totalHits":9,"facetDistribution":{"g":{"a":3}},"facetStats":{}}"#
+        );
+    }
+
+    #[test]
+    fn a_hit_without_its_query_is_an_error() {
+        let node = br#"{"hits":[{"id":1,"_rankingScore":0.9}],"processingTimeMs":2,"limit":3,"offset":0,"estimatedTotalHits":1}"#;
+        let req = FederatedRequest {
+            pagination: Pagination::OffsetLimit {
+                offset: 0,
+                limit: 2,
+            },
+            merge_facets: None,
+            request_uid: None,
+            distinct: None,
+        };
+        assert!(merge_federated_nodes(&[node], &[], &BTreeMap::new(), &req).is_err());
     }
 }

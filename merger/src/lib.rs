@@ -52,10 +52,12 @@ mod search;
 mod stats;
 mod write;
 
-pub use documents::merge_documents;
+pub use documents::{merge_documents, merge_documents_sorted, DocumentSort};
 pub use error::{MergeError, ScanError};
 pub use facets::{merge_facet_search, FacetOrder, FacetSearchRequest, FacetSettings};
-pub use federated::{merge_federated, FederatedQuery, FederatedRequest};
+pub use federated::{
+    merge_federated, merge_federated_nodes, FederatedNodeQuery, FederatedQuery, FederatedRequest,
+};
 pub use score::{compare, compare_sort_values, RankKey, RuleValue, SortValue};
 pub use search::{
     assemble_two_phase, merge_search, select_winners, NodePagination, Pagination, SearchRequest,

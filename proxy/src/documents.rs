@@ -14,7 +14,7 @@ use crate::error::ApiError;
 pub type Document = Map<String, Value>;
 
 /// The content types Meilisearch accepts for documents, in its order.
-pub const ACCEPTED_CONTENT_TYPES: &str = "application/json, application/x-ndjson, text/csv";
+pub const ACCEPTED_CONTENT_TYPES: &str = "`application/json`, `application/x-ndjson`, `text/csv`";
 
 /// The format of a document payload.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,8 +42,10 @@ pub fn payload_format(
     csv_delimiter: Option<&str>,
 ) -> Result<PayloadFormat, ApiError> {
     let Some(content_type) = content_type else {
-        return Err(ApiError::invalid(
+        return Err(ApiError::new(
+            415,
             "missing_content_type",
+            crate::error::ErrorType::InvalidRequest,
             format!("A Content-Type header is missing. Accepted values for the Content-Type header are: {ACCEPTED_CONTENT_TYPES}"),
         ));
     };
@@ -82,8 +84,11 @@ pub fn payload_format(
         }
     };
     if csv_delimiter.is_some() && !matches!(format, PayloadFormat::Csv { .. }) {
-        return Err(ApiError::invalid(
-            "invalid_document_csv_delimiter",
+        // Meilisearch answers this one as an unsupported media type.
+        return Err(ApiError::new(
+            415,
+            "invalid_content_type",
+            crate::error::ErrorType::InvalidRequest,
             format!("The Content-Type `{content_type}` does not support the use of a csv delimiter. The csv delimiter can only be used with the Content-Type `text/csv`."),
         ));
     }
@@ -455,12 +460,12 @@ mod tests {
     fn content_type_errors_match_meilisearch() {
         let missing = payload_format(None, None).unwrap_err();
         assert_eq!(missing.code, "missing_content_type");
-        assert_eq!(missing.status, 400);
+        assert_eq!(missing.status, 415);
         let invalid = payload_format(Some("text/plain"), None).unwrap_err();
         assert_eq!(invalid.status, 415);
         assert_eq!(
             invalid.message,
-            "The Content-Type `text/plain` is invalid. Accepted values for the Content-Type header are: application/json, application/x-ndjson, text/csv"
+            "The Content-Type `text/plain` is invalid. Accepted values for the Content-Type header are: `application/json`, `application/x-ndjson`, `text/csv`"
         );
         assert_eq!(
             payload_format(Some("application/json; charset=utf-8"), None).unwrap(),
@@ -470,11 +475,10 @@ mod tests {
             payload_format(Some("text/csv"), Some(";")).unwrap(),
             PayloadFormat::Csv { delimiter: b';' }
         );
+        let delimiter = payload_format(Some("application/json"), Some(";")).unwrap_err();
         assert_eq!(
-            payload_format(Some("application/json"), Some(";"))
-                .unwrap_err()
-                .code,
-            "invalid_document_csv_delimiter"
+            (delimiter.status, delimiter.code.as_str()),
+            (415, "invalid_content_type")
         );
     }
 

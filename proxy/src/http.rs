@@ -44,6 +44,28 @@ impl ClientRequest {
         self.query.as_deref().map(parse_query).unwrap_or_default()
     }
 
+    /// Meilisearch's `400 bad_request` for the first query parameter whose name is not
+    /// in `allowed` (`Unknown parameter `x`: expected one of `a`, `b``).
+    pub fn reject_unknown_params(&self, allowed: &[&str]) -> Result<(), ApiError> {
+        match self
+            .query_pairs()
+            .into_iter()
+            .find(|(k, _)| !allowed.contains(&k.as_str()))
+        {
+            Some((name, _)) => {
+                let expected: Vec<String> = allowed.iter().map(|a| format!("`{a}`")).collect();
+                Err(ApiError::invalid(
+                    "bad_request",
+                    format!(
+                        "Unknown parameter `{name}`: expected one of {}",
+                        expected.join(", ")
+                    ),
+                ))
+            }
+            None => Ok(()),
+        }
+    }
+
     /// The first value of a query parameter.
     pub fn query_param(&self, name: &str) -> Option<String> {
         self.query_pairs()

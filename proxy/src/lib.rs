@@ -2,6 +2,7 @@
 
 pub mod aggregate;
 pub mod app;
+pub mod auth;
 pub mod documents;
 pub mod error;
 pub mod fanout;

@@ -147,11 +147,20 @@ impl Runtime {
     /// shard goes to its first owner in rendezvous order in the first group, then in
     /// the next groups.
     pub fn plan_reads(&self, shards: u32, excluded: &BTreeSet<Arc<str>>) -> ReadPlan {
+        self.plan_shards(0..shards, excluded)
+    }
+
+    /// [`Runtime::plan_reads`] for some shards only (a hedge for one node's share).
+    pub fn plan_shards(
+        &self,
+        shards: impl IntoIterator<Item = u32>,
+        excluded: &BTreeSet<Arc<str>>,
+    ) -> ReadPlan {
         let mut plan = ReadPlan {
             restrict: self.replication_factor > 1,
             ..ReadPlan::default()
         };
-        for shard in 0..shards {
+        for shard in shards {
             match self.read_owner(shard, excluded) {
                 Some(node) => plan.by_node.entry(node).or_default().push(shard),
                 None => plan.uncovered.push(shard),

@@ -89,6 +89,9 @@ pub fn plan(body: &Map<String, Value>) -> Result<SearchPlan, NeedsNodeValidation
     })
 }
 
+/// The filter that keeps a node out of a search: it answers for none of its shards.
+pub const SHARD_NONE: &str = "_miroir_shard IN []";
+
 /// The filter that keeps a node to the shards it answers for in this search.
 pub fn shard_filter(shards: &[u32]) -> String {
     let list: Vec<String> = shards.iter().map(u32::to_string).collect();
@@ -121,11 +124,18 @@ pub fn node_body(
             );
         }
     }
-    body.insert("showRankingScore".to_owned(), Value::Bool(true));
-    body.insert("showRankingScoreDetails".to_owned(), Value::Bool(true));
+    scored_and_restricted(&mut body, restrict);
+    body
+}
+
+/// Switch ranking scores and score details on in a query, and add `restrict` (when
+/// given) to its filter as one more element of Meilisearch's array form.
+pub fn scored_and_restricted(query: &mut Map<String, Value>, restrict: Option<&str>) {
+    query.insert("showRankingScore".to_owned(), Value::Bool(true));
+    query.insert("showRankingScoreDetails".to_owned(), Value::Bool(true));
     if let Some(restriction) = restrict {
         let restriction = Value::String(restriction.to_owned());
-        let filter = match body.remove("filter") {
+        let filter = match query.remove("filter") {
             None | Some(Value::Null) => restriction,
             Some(Value::Array(mut clauses)) => {
                 clauses.push(restriction);
@@ -133,9 +143,8 @@ pub fn node_body(
             }
             Some(other) => Value::Array(vec![other, restriction]),
         };
-        body.insert("filter".to_owned(), filter);
+        query.insert("filter".to_owned(), filter);
     }
-    body
 }
 
 #[cfg(test)]

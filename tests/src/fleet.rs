@@ -88,8 +88,21 @@ impl RealNode {
     async fn start(bin: &Path, master_key: Option<String>) -> Result<RealNode, HarnessError> {
         let dir =
             tempfile::tempdir().map_err(|e| HarnessError::Process(format!("temp dir: {e}")))?;
-        let meili_addr = free_port()?;
-        let child = spawn(bin, dir.path(), meili_addr, master_key.as_deref()).await?;
+        // The port is free when picked but another process can take it before
+        // Meilisearch binds it (several suites start nodes at once): try another one.
+        let mut attempt = 0;
+        let (meili_addr, child) = loop {
+            let addr = free_port()?;
+            match spawn(bin, dir.path(), addr, master_key.as_deref()).await {
+                Ok(child) => break (addr, child),
+                Err(HarnessError::Process(log))
+                    if attempt < 5 && log.contains("Address already in use") =>
+                {
+                    attempt += 1;
+                }
+                Err(error) => return Err(error),
+            }
+        };
         let door = FrontDoor::open(
             SocketAddr::from(([127, 0, 0, 1], 0)),
             Upstream::Forward(meili_addr),

@@ -124,34 +124,47 @@ impl Miroir {
     /// Start Miroir over every node of `fleet` and wait until it answers `/health`.
     pub async fn start(fleet: &Fleet, options: MiroirOptions) -> Result<Miroir, MiroirError> {
         let bin = miroir_bin()?;
-        let dir = tempfile::tempdir().map_err(|e| MiroirError(e.to_string()))?;
-        let addr = free_port()?;
-        let config_path = dir.path().join("miroir.yaml");
-        let store = dir.path().join("tasks.db");
-        std::fs::write(
-            &config_path,
-            config_yaml(addr, &fleet.urls(), &options, &store),
-        )
-        .map_err(|e| MiroirError(e.to_string()))?;
-        let log = std::fs::File::create(dir.path().join("miroir.log"))
+        let mut dir = tempfile::tempdir().map_err(|e| MiroirError(e.to_string()))?;
+        // The port is free when picked, but another test's Miroir can take it before
+        // this one binds it; then this one exits and the other answers `/health`. A
+        // child that is gone once `/health` answers is started again on another port.
+        let mut attempt = 0;
+        loop {
+            let addr = free_port()?;
+            let config_path = dir.path().join("miroir.yaml");
+            let store = dir.path().join("tasks.db");
+            std::fs::write(
+                &config_path,
+                config_yaml(addr, &fleet.urls(), &options, &store),
+            )
             .map_err(|e| MiroirError(e.to_string()))?;
-        let child = Command::new(&bin)
-            .arg("--config")
-            .arg(&config_path)
-            .env("MIROIR_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::from(log))
-            .kill_on_drop(true)
-            .spawn()
-            .map_err(|e| MiroirError(format!("cannot start {}: {e}", bin.display())))?;
-        let miroir = Miroir {
-            child,
-            addr,
-            _dir: dir,
-            config_path,
-        };
-        miroir.wait_healthy(Duration::from_secs(20)).await?;
-        Ok(miroir)
+            let log = std::fs::File::create(dir.path().join("miroir.log"))
+                .map_err(|e| MiroirError(e.to_string()))?;
+            let child = Command::new(&bin)
+                .arg("--config")
+                .arg(&config_path)
+                .env("MIROIR_LOG", "warn")
+                .stdout(Stdio::null())
+                .stderr(Stdio::from(log))
+                .kill_on_drop(true)
+                .spawn()
+                .map_err(|e| MiroirError(format!("cannot start {}: {e}", bin.display())))?;
+            let mut miroir = Miroir {
+                child,
+                addr,
+                _dir: dir,
+                config_path,
+            };
+            miroir.wait_healthy(Duration::from_secs(20)).await?;
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            match miroir.child.try_wait() {
+                Ok(Some(_)) if attempt < 5 => {
+                    attempt += 1;
+                    dir = miroir._dir;
+                }
+                _ => return Ok(miroir),
+            }
+        }
     }
 
     async fn wait_healthy(&self, within: Duration) -> Result<(), MiroirError> {

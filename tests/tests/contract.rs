@@ -63,6 +63,17 @@ async fn miroir_answers_match_the_openapi_schemas() {
     let (_, tasks) = get(format!("{base}/tasks?limit=3")).await;
     assert_schema(&document, "AllTasks", &tasks);
 
+    let (status, batches) = get(format!("{base}/batches?limit=3")).await;
+    assert_eq!(status, 200);
+    assert_eq!(batches["results"].as_array().map(Vec::len), Some(3));
+    assert_schema(&document, "AllBatches", &batches);
+    let (status, batch) = get(format!("{base}/batches/{}", task["uid"])).await;
+    assert_eq!(status, 200);
+    assert_schema(&document, "BatchView", &batch);
+    let (status, error) = get(format!("{base}/batches/999999")).await;
+    assert_eq!(status, 404);
+    assert_schema(&document, "ResponseError", &error);
+
     let (_, search) = http(
         reqwest::Method::POST,
         format!("{base}/indexes/movies/search"),

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use common::*;
 use meilisearch_sdk::client::Client;
-use miroir_tests::{start_node, Fleet, FleetOptions, Miroir, MiroirOptions};
+use miroir_tests::{Fleet, FleetOptions, Miroir, MiroirOptions};
 use serde_json::{json, Value};
 
 /// Hits grouped by ranking score, so that ties may come in any order.
@@ -142,33 +142,25 @@ fn differential_queries() -> Vec<Value> {
         json!({"q": "", "sort": ["year:desc"], "hitsPerPage": 6, "page": 3}),
         json!({"q": "", "sort": ["rating:asc", "year:asc"], "offset": 45, "limit": 10}),
         json!({"q": "heart", "filter": ["genre != comedy", "rating >= 2"], "hitsPerPage": 4}),
+        json!({"q": "storm night", "attributesToHighlight": ["title"], "attributesToCrop": ["title"], "cropLength": 2, "showMatchesPosition": true, "sort": ["year:asc"]}),
+        json!({"q": "star war", "matchingStrategy": "all", "attributesToRetrieve": ["id", "title"], "sort": ["year:desc"]}),
+        json!({"q": "", "distinct": "genre", "sort": ["year:asc"]}),
+        json!({"q": "king", "showRankingScoreDetails": true, "sort": ["rating:desc", "year:asc"], "limit": 4}),
     ]
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn miroir_over_three_nodes_answers_like_one_node() {
     for rf in [1u32, 2] {
-        let standalone = start_node(&FleetOptions {
-            master_key: Some(KEY.into()),
-            ..FleetOptions::default()
-        })
-        .await
-        .expect("node");
-        load_corpus(&standalone.url()).await;
-        let (_fleet, miroir) = fleet_and_miroir(rf).await;
-        load_corpus(&miroir.url()).await;
+        let (standalone, _fleet, miroir) = loaded_pair(rf).await;
         for query in differential_queries() {
             let mut scored = query.clone();
             scored["showRankingScore"] = json!(true);
-            let (s1, one) = http(
+            let ((s1, one), (s2, many)) = on_both(
+                &standalone.url(),
+                &miroir.url(),
                 reqwest::Method::POST,
-                format!("{}/indexes/movies/search", standalone.url()),
-                Some(scored.clone()),
-            )
-            .await;
-            let (s2, many) = http(
-                reqwest::Method::POST,
-                format!("{}/indexes/movies/search", miroir.url()),
+                "/indexes/movies/search",
                 Some(scored),
             )
             .await;
@@ -213,12 +205,10 @@ async fn miroir_over_three_nodes_answers_like_one_node() {
                 "rf={rf} facet stats for {query}"
             );
             if query.get("sort").is_some() {
-                // Sort values are unique in the corpus: the order is fully determined.
-                assert_eq!(
-                    ids(&one["hits"]),
-                    ids(&many["hits"]),
-                    "rf={rf} sorted hits for {query}"
-                );
+                // Sort values are unique in the corpus: the order is fully determined,
+                // and every hit must be the same, `_formatted`, `_matchesPosition` and
+                // score details included.
+                assert_eq!(one["hits"], many["hits"], "rf={rf} sorted hits for {query}");
             } else {
                 assert_eq!(
                     score_groups(&one),
@@ -322,7 +312,7 @@ async fn deleting_documents_by_id_removes_them_from_their_shards() {
         .delete_documents(&[3, 4, 5])
         .await
         .expect("deletion accepted")
-        .wait_for_completion(&client, None, None)
+        .wait_for_completion(&client, None, Some(SDK_WAIT))
         .await
         .expect("deletion finishes");
     assert!(task.is_success(), "{task:?}");
@@ -330,7 +320,7 @@ async fn deleting_documents_by_id_removes_them_from_their_shards() {
         .delete_document(6)
         .await
         .expect("deletion accepted")
-        .wait_for_completion(&client, None, None)
+        .wait_for_completion(&client, None, Some(SDK_WAIT))
         .await
         .expect("deletion finishes");
     assert!(task.is_success(), "{task:?}");
@@ -590,7 +580,7 @@ async fn canceling_an_enqueued_write_cancels_it_on_every_node() {
         .create_index("movies", Some("id"))
         .await
         .expect("accepted")
-        .wait_for_completion(&client, None, None)
+        .wait_for_completion(&client, None, Some(SDK_WAIT))
         .await
         .expect("finishes");
     assert!(created.is_success());
@@ -680,4 +670,140 @@ async fn max_total_hits_bounds_the_hits_but_not_the_totals() {
         (pages["totalHits"].clone(), pages["totalPages"].clone()),
         (json!(60), json!(9))
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sorted_document_listings_match_one_node() {
+    let (standalone, _fleet, miroir) = loaded_pair(2).await;
+    for (method, path, body) in [
+        (
+            reqwest::Method::GET,
+            "/indexes/movies/documents?sort=year:desc&limit=7&offset=3",
+            None,
+        ),
+        (
+            reqwest::Method::GET,
+            "/indexes/movies/documents?sort=rating:asc,year:desc&fields=id,title&limit=10",
+            None,
+        ),
+        (
+            reqwest::Method::POST,
+            "/indexes/movies/documents/fetch",
+            Some(
+                json!({"sort": ["rating:desc", "year:asc"], "filter": "genre = drama", "offset": 2, "limit": 5, "fields": ["title"]}),
+            ),
+        ),
+        (
+            reqwest::Method::POST,
+            "/indexes/movies/documents/fetch",
+            Some(json!({"sort": ["year:asc"], "offset": 55, "limit": 10})),
+        ),
+    ] {
+        let (s1, one) = http(
+            method.clone(),
+            format!("{}{path}", standalone.url()),
+            body.clone(),
+        )
+        .await;
+        let (s2, many) = http(method.clone(), format!("{}{path}", miroir.url()), body).await;
+        assert_eq!(s1, 200, "{path}: {one}");
+        assert_eq!((s2, &many), (s1, &one), "{method} {path}");
+    }
+}
+
+/// The members of a stats object and, for sizes, whether each is a human-readable
+/// string (`4 KiB`, `1.99 MiB`) or a number.
+fn stats_shape(stats: &Value) -> Value {
+    let kind = |v: &Value| match v {
+        Value::String(s) => {
+            let (number, unit) = s.split_once(' ').expect("a size with a unit");
+            assert!(number.parse::<f64>().is_ok(), "{s}");
+            assert!(["B", "KiB", "MiB", "GiB"].contains(&unit), "{s}");
+            json!("human")
+        }
+        Value::Number(_) => json!("bytes"),
+        other => other.clone(),
+    };
+    let mut shape = serde_json::Map::new();
+    for (key, value) in stats.as_object().expect("stats") {
+        let described = match key.as_str() {
+            "rawDocumentDbSize" | "avgDocumentSize" | "databaseSize" | "usedDatabaseSize" => {
+                kind(value)
+            }
+            "internalDatabaseSizes" => Value::Object(
+                value
+                    .as_object()
+                    .expect("sizes")
+                    .iter()
+                    .map(|(db, size)| (db.clone(), kind(size)))
+                    .collect(),
+            ),
+            "indexes" => Value::Object(
+                value
+                    .as_object()
+                    .expect("indexes")
+                    .iter()
+                    .map(|(uid, s)| (uid.clone(), stats_shape(s)))
+                    .collect(),
+            ),
+            "lastUpdate" => json!("date"),
+            _ => value.clone(),
+        };
+        shape.insert(key.clone(), described);
+    }
+    Value::Object(shape)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stats_sizes_follow_size_format_like_one_node() {
+    let (standalone, _fleet, miroir) = loaded_pair(2).await;
+    for path in [
+        "/stats?sizeFormat=human",
+        "/indexes/movies/stats?sizeFormat=human&showInternalDatabaseSizes=true",
+        "/indexes/movies/stats?showInternalDatabaseSizes=true",
+        "/indexes/movies/stats?sizeFormat=raw",
+    ] {
+        let (s1, one) = get(format!("{}{path}", standalone.url())).await;
+        let (s2, many) = get(format!("{}{path}", miroir.url())).await;
+        assert_eq!((s1, s2), (200, 200), "{path}: {one} / {many}");
+        assert_eq!(stats_shape(&many), stats_shape(&one), "{path}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn facet_search_and_version_match_one_node() {
+    let (standalone, _fleet, miroir) = loaded_pair(2).await;
+    let strip_time = |mut v: Value| {
+        if let Some(map) = v.as_object_mut() {
+            map.remove("processingTimeMs");
+        }
+        v
+    };
+    for body in [
+        json!({"facetName": "genre"}),
+        json!({"facetName": "genre", "facetQuery": "d"}),
+        json!({"facetName": "year", "filter": "rating > 5", "q": "star"}),
+        json!({"facetName": "genre", "exhaustiveFacetCount": true, "filter": "year < 1990"}),
+        json!({"facetName": "title"}),
+    ] {
+        let path = "/indexes/movies/facet-search";
+        let ((s1, one), (s2, many)) = on_both(
+            &standalone.url(),
+            &miroir.url(),
+            reqwest::Method::POST,
+            path,
+            Some(body.clone()),
+        )
+        .await;
+        assert_eq!(
+            (s2, strip_time(many)),
+            (s1, strip_time(one)),
+            "facet search {body}"
+        );
+    }
+    let (s1, one) = get(format!("{}/version", standalone.url())).await;
+    let (s2, many) = get(format!("{}/version", miroir.url())).await;
+    assert_eq!((s1, &one), (s2, &many));
+    assert_eq!(s1, 200);
+    assert!(one["pkgVersion"].is_string());
 }

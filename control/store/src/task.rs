@@ -200,6 +200,10 @@ pub struct NodeTask {
     pub task_uid: u64,
     /// The node task's last known status.
     pub status: TaskStatus,
+    /// How long the node took, from its `startedAt` to its `finishedAt`, in
+    /// nanoseconds; known once the node task finished.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_nanos: Option<u64>,
 }
 
 /// One Miroir task: Meilisearch's task view plus the node tasks it aggregates.
@@ -322,6 +326,91 @@ impl TaskRecord {
     }
 }
 
+impl TaskRecord {
+    /// The wording of `batchStrategy` in a Miroir batch: why the batch holds exactly
+    /// this task. Miroir does not group tasks; each node batches its own node tasks.
+    pub fn batch_strategy(&self) -> String {
+        format!(
+            "Miroir gives every task a batch of its own: this batch holds task {} of type `{}` \
+             only (each node batches its share of the work independently).",
+            self.uid,
+            self.kind.as_str()
+        )
+    }
+
+    /// The task's batch as Meilisearch's `BatchView` (`GET /batches/{uid}`, items of
+    /// `GET /batches`), or `None` while the task has no batch (it is still enqueued).
+    ///
+    /// A Miroir batch is one task: `uid` is the task's `batchUid`, `details` are the
+    /// task's details (`{}` when it has none), `stats` count this one task by status,
+    /// type and index, `progress` is `null` (Miroir does not see the nodes' progress
+    /// steps), and `duration`, `startedAt` and `finishedAt` are the task's. Once finished,
+    /// `stats.progressTrace` lists each node task's processing time
+    /// (``"node `n1` > task 12": "9.46ms"``). The other node-level statistics Meilisearch
+    /// adds to `stats` (`writeChannelCongestion`, `internalDatabaseSizes`,
+    /// `embedderRequests`) describe one node's storage engine and are left out, as
+    /// Meilisearch leaves them out when it has none.
+    pub fn to_batch_view_json(&self) -> Option<Value> {
+        let uid = self.batch_uid?;
+        let mut status = Map::new();
+        status.insert(self.status.as_str().into(), 1u32.into());
+        let mut types = Map::new();
+        types.insert(self.kind.as_str().into(), 1u32.into());
+        let mut index_uids = Map::new();
+        if let Some(index) = &self.index_uid {
+            index_uids.insert(index.clone(), 1u32.into());
+        }
+        let mut stats = Map::new();
+        stats.insert("totalNbTasks".into(), 1u32.into());
+        stats.insert("status".into(), Value::Object(status));
+        stats.insert("types".into(), Value::Object(types));
+        stats.insert("indexUids".into(), Value::Object(index_uids));
+        // Where the time went: each node's own processing time, like Meilisearch's
+        // trace of its processing steps, written once the batch finished.
+        let trace: Map<String, Value> = self
+            .node_tasks
+            .iter()
+            .filter_map(|task| {
+                let nanos = task.duration_nanos?;
+                Some((
+                    format!("node `{}` > task {}", task.node, task.task_uid),
+                    format!("{:.2?}", std::time::Duration::from_nanos(nanos)).into(),
+                ))
+            })
+            .collect();
+        if self.status.is_finished() && !trace.is_empty() {
+            stats.insert("progressTrace".into(), Value::Object(trace));
+        }
+
+        let mut view = Map::new();
+        view.insert("uid".into(), uid.into());
+        view.insert("progress".into(), Value::Null);
+        view.insert(
+            "details".into(),
+            self.details
+                .clone()
+                .unwrap_or_else(|| Value::Object(Map::new())),
+        );
+        view.insert("stats".into(), Value::Object(stats));
+        view.insert(
+            "duration".into(),
+            self.duration()
+                .and_then(format_iso8601_duration)
+                .map_or(Value::Null, Value::String),
+        );
+        // A batch always has a start. A task leaves `enqueued` when a node started it, so
+        // its start is known; the enqueue date stands in should a node not report one.
+        let started_at = self.started_at.unwrap_or(self.enqueued_at);
+        view.insert("startedAt".into(), format_date(started_at).into());
+        view.insert(
+            "finishedAt".into(),
+            self.finished_at.map(format_date).into(),
+        );
+        view.insert("batchStrategy".into(), self.batch_strategy().into());
+        Some(Value::Object(view))
+    }
+}
+
 /// A date as Meilisearch prints it: RFC 3339 in UTC, fractional seconds only when
 /// non-zero and without trailing zeros (`2024-08-08T09:01:13.348471Z`).
 pub fn format_date(date: OffsetDateTime) -> String {
@@ -391,6 +480,7 @@ mod tests {
                 node: "n1".into(),
                 task_uid: 7,
                 status: TaskStatus::Succeeded,
+                duration_nanos: Some(9_330_000),
             }],
         }
     }
@@ -451,6 +541,62 @@ mod tests {
         assert_eq!(
             task.to_view_json()["enqueuedAt"],
             json!("2024-08-08T09:01:13.5Z")
+        );
+    }
+
+    #[test]
+    fn batch_view_of_a_finished_task_has_meilisearch_keys_in_order() {
+        let view = finished_task()
+            .to_batch_view_json()
+            .expect("a finished task has a batch");
+        assert_eq!(
+            serde_json::to_string(&view).expect("a JSON value serializes"),
+            concat!(
+                r#"{"uid":12,"progress":null,"#,
+                r#""details":{"receivedDocuments":2,"indexedDocuments":2},"#,
+                r#""stats":{"totalNbTasks":1,"status":{"succeeded":1},"#,
+                r#""types":{"documentAdditionOrUpdate":1},"indexUids":{"movies":1},"#,
+                r#""progressTrace":{"node `n1` > task 7":"9.33ms"}},"#,
+                r#""duration":"PT0.009330S","startedAt":"2024-08-08T09:01:13.349442Z","#,
+                r#""finishedAt":"2024-08-08T09:01:13.358772Z","#,
+                r#""batchStrategy":"Miroir gives every task a batch of its own: this batch "#,
+                r#"holds task 144 of type `documentAdditionOrUpdate` only (each node batches "#,
+                r#"its share of the work independently)."}"#
+            )
+        );
+    }
+
+    #[test]
+    fn enqueued_task_has_no_batch() {
+        let task = TaskRecord::enqueued(
+            0,
+            TaskKind::DumpCreation,
+            None,
+            datetime!(2021-01-01 09:39:00 UTC),
+        );
+        assert_eq!(task.to_batch_view_json(), None);
+    }
+
+    #[test]
+    fn batch_of_a_global_processing_task_has_no_index_and_no_end() {
+        let mut task = TaskRecord::enqueued(
+            5,
+            TaskKind::DumpCreation,
+            None,
+            datetime!(2021-01-01 09:39:00 UTC),
+        );
+        task.status = TaskStatus::Processing;
+        task.batch_uid = Some(5);
+        task.started_at = Some(datetime!(2021-01-01 09:39:01 UTC));
+        assert_eq!(
+            task.to_batch_view_json(),
+            Some(serde_json::json!({
+                "uid": 5, "progress": null, "details": {},
+                "stats": {"totalNbTasks": 1, "status": {"processing": 1},
+                          "types": {"dumpCreation": 1}, "indexUids": {}},
+                "duration": null, "startedAt": "2021-01-01T09:39:01Z", "finishedAt": null,
+                "batchStrategy": task.batch_strategy()
+            }))
         );
     }
 

@@ -311,11 +311,13 @@ mod cases {
                 node: "n1".into(),
                 task_uid: 40,
                 status: TaskStatus::Succeeded,
+                duration_nanos: Some(1_500),
             },
             NodeTask {
                 node: "n2".into(),
                 task_uid: u64::MAX,
                 status: TaskStatus::Failed,
+                duration_nanos: None,
             },
         ];
         store.put_task(&t).await.expect("put_task");

@@ -143,6 +143,15 @@ impl App {
             !nodes.is_empty() && acks > nodes.len() / 2
         });
         if !majority {
+            if let (Route::CreateIndex, None) = (route, &known) {
+                if let Some(uid) = created_uid_of(&request.body) {
+                    let nodes: Vec<String> = accepted.iter().map(|n| n.to_string()).collect();
+                    self.undo_creation(runtime, &uid, &nodes).await;
+                    return Err(ApiError::no_quorum(
+                        "Fewer than a majority of the nodes of every replica group accepted the index creation; the nodes that accepted it delete the index again. Retry when the nodes are back.",
+                    ));
+                }
+            }
             return Err(ApiError::no_quorum(
                 "Fewer than a majority of the nodes of every replica group accepted the operation. Retry when the nodes are back.",
             ));
@@ -159,9 +168,7 @@ impl App {
             _ => false,
         };
         let created_uid = match route {
-            Route::CreateIndex => serde_json::from_slice::<Value>(&request.body)
-                .ok()
-                .and_then(|b| b.get("uid").and_then(Value::as_str).map(str::to_owned)),
+            Route::CreateIndex => created_uid_of(&request.body),
             _ => None,
         };
         if restore_filterable {
@@ -217,6 +224,19 @@ impl App {
                     .await
                     .map_err(super::tasks::store_error)?;
             }
+            Route::UpdateIndex { index } => {
+                let renamed = serde_json::from_slice::<Value>(&request.body)
+                    .ok()
+                    .and_then(|b| b.get("uid").and_then(Value::as_str).map(str::to_owned));
+                if let Some(new_uid) = renamed.filter(|new_uid| new_uid != index) {
+                    self.rename_indexes(&[(index.clone(), new_uid, true)])
+                        .await?;
+                }
+            }
+            Route::SwapIndexes => {
+                let swaps = swaps_of(&request.body);
+                self.rename_indexes(&swaps).await?;
+            }
             _ => {}
         }
 
@@ -228,11 +248,13 @@ impl App {
             .or(created_uid)
             .or(index);
         let custom_metadata = request.query_param("customMetadata");
+        // A compaction's sizes are unknown until it is done; Meilisearch shows `{}`.
+        let details = (kind == TaskKind::IndexCompaction).then(|| json!({}));
         let record = self
             .register_task(
                 index_uid,
                 kind,
-                None,
+                details,
                 node_tasks,
                 custom_metadata,
                 enqueued_at,
@@ -252,7 +274,112 @@ impl App {
     }
 }
 
+/// The `uid` of a `POST /indexes` body.
+fn created_uid_of(body: &[u8]) -> Option<String> {
+    serde_json::from_slice::<Value>(body)
+        .ok()
+        .and_then(|b| b.get("uid").and_then(Value::as_str).map(str::to_owned))
+}
+
+/// The swaps of a `POST /swap-indexes` body: `(first, second, rename)`.
+fn swaps_of(body: &[u8]) -> Vec<(String, String, bool)> {
+    let Ok(Value::Array(swaps)) = serde_json::from_slice::<Value>(body) else {
+        return Vec::new();
+    };
+    swaps
+        .iter()
+        .filter_map(|swap| {
+            let indexes = swap.get("indexes")?.as_array()?;
+            let [a, b] = indexes.as_slice() else {
+                return None;
+            };
+            let rename = swap.get("rename").and_then(Value::as_bool).unwrap_or(false);
+            Some((a.as_str()?.to_owned(), b.as_str()?.to_owned(), rename))
+        })
+        .collect()
+}
+
 impl App {
+    /// Roll back an index creation on the nodes that made it (`nodes`, by id): each
+    /// gets `DELETE /indexes/{uid}`, queued after its creation task. Miroir forgets the
+    /// index. Nodes that cannot be reached are logged; the index stays there until an
+    /// operator deletes it.
+    pub(crate) async fn undo_creation(&self, runtime: &Runtime, uid: &str, nodes: &[String]) {
+        let path = format!("/indexes/{}", urlencode(uid));
+        let parts: Vec<(NodeAddress, NodeRequest)> = runtime
+            .all_nodes()
+            .filter(|node| nodes.iter().any(|n| **n == *node.id))
+            .map(|node| {
+                let mut part = NodeRequest::new(Method::DELETE, path.clone());
+                if let Some(auth) = runtime.node_authorization() {
+                    part = part.header("Authorization", auth);
+                }
+                (node.clone(), part)
+            })
+            .collect();
+        tracing::warn!(index = uid, nodes = ?nodes, "rolling back an index creation");
+        for (node, answer) in self.fanout.scatter(parts, runtime.limits).await {
+            match answer {
+                Ok(response) if response.is_success() => {}
+                Ok(response) => tracing::error!(
+                    node = %node.id, index = uid, status = response.status,
+                    "node refused to delete a rolled-back index"
+                ),
+                Err(error) => tracing::error!(
+                    node = %node.id, index = uid, %error,
+                    "node unreachable to delete a rolled-back index"
+                ),
+            }
+        }
+        match self.store().await {
+            Ok(store) => {
+                if let Err(error) = store.delete_index(uid).await {
+                    tracing::error!(index = uid, %error, "cannot forget a rolled-back index");
+                }
+            }
+            Err(error) => tracing::error!(index = uid, message = %error.message, "no task store"),
+        }
+    }
+
+    /// Keep Miroir's index registry in step with renames and swaps the nodes accepted:
+    /// `(a, b, true)` moves what Miroir knows of `a` (its shard count, primary key) to
+    /// `b`; `(a, b, false)` exchanges the two. The merge settings of both are forgotten.
+    async fn rename_indexes(&self, moves: &[(String, String, bool)]) -> Result<(), ApiError> {
+        let store = self.store().await?;
+        for (a, b, rename) in moves {
+            let first = store
+                .get_index(a)
+                .await
+                .map_err(super::tasks::store_error)?;
+            let second = store
+                .get_index(b)
+                .await
+                .map_err(super::tasks::store_error)?;
+            let now = time::OffsetDateTime::now_utc();
+            let moved = |meta: Option<IndexMeta>, uid: &str| {
+                meta.map(|meta| IndexMeta {
+                    uid: uid.to_owned(),
+                    updated_at: now,
+                    ..meta
+                })
+            };
+            let (new_a, new_b) = if *rename {
+                (None, moved(first, b))
+            } else {
+                (moved(second, a), moved(first, b))
+            };
+            for (uid, meta) in [(a, new_a), (b, new_b)] {
+                match meta {
+                    Some(meta) => store.put_index(&meta).await,
+                    None => store.delete_index(uid).await.map(|_| ()),
+                }
+                .map_err(super::tasks::store_error)?;
+                self.settings_cache_forget(uid);
+            }
+        }
+        Ok(())
+    }
+
     /// A broadcast that Meilisearch answers synchronously (API keys, experimental
     /// features): every node must accept it, and the first node's answer is the
     /// client's. A new API key gets its uid from Miroir when the client gave none, so
@@ -278,6 +405,14 @@ impl App {
         }
         let parts = Self::broadcast_parts(runtime, request, body);
         let answers = self.fanout.scatter(parts, runtime.limits).await;
+        if matches!(
+            route,
+            Route::CreateKey | Route::UpdateKey { .. } | Route::DeleteKey { .. }
+        ) {
+            // The nodes applied the change (keys are written synchronously): stop
+            // trusting what was read before it.
+            self.forget_keys();
+        }
         let mut first: Option<crate::fanout::NodeResponse> = None;
         let mut failed: Vec<String> = Vec::new();
         for (node, answer) in answers {

@@ -92,14 +92,9 @@ pub(crate) fn distinct_in_effect(
     (distinct, extra)
 }
 
-/// Merge node search answers into the client's answer.
-pub(crate) fn merge_search(
-    plan: &SearchPlan,
-    settings: &MergeSettings,
-    distinct: (Option<String>, Option<String>),
-    bodies: &[NodeResponse],
-) -> Result<Vec<u8>, ApiError> {
-    let pagination = match plan.pagination {
+/// The client's window in the merger's terms.
+pub(crate) fn merger_pagination(pagination: Pagination) -> MergePagination {
+    match pagination {
         Pagination::Offset { offset, limit } => MergePagination::OffsetLimit {
             offset: offset as usize,
             limit: limit as usize,
@@ -111,9 +106,18 @@ pub(crate) fn merge_search(
             page: page as usize,
             hits_per_page: hits_per_page as usize,
         },
-    };
+    }
+}
+
+/// Merge node search answers into the client's answer.
+pub(crate) fn merge_search(
+    plan: &SearchPlan,
+    settings: &MergeSettings,
+    distinct: (Option<String>, Option<String>),
+    bodies: &[NodeResponse],
+) -> Result<Vec<u8>, ApiError> {
     let request = SearchRequest {
-        pagination,
+        pagination: merger_pagination(plan.pagination),
         max_total_hits: settings.max_total_hits,
         show_ranking_score: plan.show_ranking_score,
         show_ranking_score_details: plan.show_ranking_score_details,
@@ -140,9 +144,6 @@ impl App {
         if let Some(cached) = self.settings_cache_get(index) {
             return Ok(cached);
         }
-        let Some(node) = runtime.all_nodes().next() else {
-            return Err(ApiError::shard_unavailable("No node is configured."));
-        };
         let mut request = NodeRequest::new(
             Method::GET,
             format!("/indexes/{}/settings", super::writes::urlencode(index)),
@@ -150,11 +151,7 @@ impl App {
         if let Some(auth) = runtime.node_authorization() {
             request = request.header("Authorization", auth);
         }
-        let response = self
-            .fanout
-            .send(node, &request, runtime.limits)
-            .await
-            .map_err(|e| ApiError::shard_unavailable(e.to_string()))?;
+        let response = self.ask_any_node(runtime, &request).await?;
         if !response.is_success() {
             return Err(super::node_error(&response));
         }

@@ -4,10 +4,16 @@
 //! the handler of its serving mode. Handlers return a [`Response`] or ask the Pingora
 //! shell to relay the request to one node; they never touch a Pingora session.
 
+mod access;
+mod batches;
 mod broadcast;
+mod federated;
+mod hedge;
 mod merge;
 mod reads;
 mod search;
+mod similar;
+mod sizes;
 mod task_admin;
 mod tasks;
 mod writes;
@@ -78,6 +84,17 @@ pub fn human_bytes(bytes: usize) -> String {
     format!("{value} {}", units[unit])
 }
 
+/// Why `POST /tasks/compact` is refused. On a node it runs synchronously and leaves the
+/// node refusing every new task until it is restarted; broadcast, it would stop writes on
+/// the whole fleet at once and need every node restarted together.
+const COMPACT_TASKS_REFUSAL: &str = "compacting the task queue blocks a node's task queue until the node is restarted, so Miroir does not broadcast it to the whole fleet. Compact each node's own queue directly (`POST /tasks/compact` on the node, with its `taskQueueCompactionRoute` experimental feature on) and restart that node, one node at a time";
+
+/// Why `GET /tasks/{uid}/documents` is refused. A node keeps a task's payload only until
+/// it processed the task; a Miroir task's documents are split by shard over the nodes,
+/// re-encoded with `_miroir_shard`, and processed at different times, so Miroir cannot
+/// give the payload back as the client sent it (same documents, order and encoding).
+const TASK_DOCUMENTS_REFUSAL: &str = "the documents of a Miroir task are split by shard across the nodes and re-encoded there, and each node drops its part as soon as it processed it, so Miroir cannot return the payload as it was sent. Keep a copy of the payload on the client side if you need it";
+
 /// How long the merge settings read from a node are trusted.
 const MERGE_SETTINGS_TTL: Duration = Duration::from_secs(5);
 
@@ -100,6 +117,8 @@ pub struct App {
     merge_settings: Mutex<HashMap<String, (std::time::Instant, merge::MergeSettings)>>,
     /// Nodes recently seen failing, avoided by reads.
     health: crate::health::NodeHealth,
+    /// API keys read from nodes to authenticate the routes Miroir answers itself.
+    keys: access::KeyCache,
 }
 
 impl App {
@@ -113,6 +132,7 @@ impl App {
             index_locks: Mutex::new(HashMap::new()),
             merge_settings: Mutex::new(HashMap::new()),
             health: crate::health::NodeHealth::default(),
+            keys: access::KeyCache::default(),
         }
     }
 
@@ -233,6 +253,10 @@ impl App {
             Route::ListTasks => respond(self.list_tasks(runtime, &request).await?),
             Route::CancelTasks => respond(self.cancel_tasks(runtime, &request).await?),
             Route::DeleteTasks => respond(self.delete_tasks(runtime, &request).await?),
+            Route::ListBatches => respond(self.list_batches(runtime, &request).await?),
+            Route::GetBatch { uid } => respond(self.get_batch(runtime, &request, &uid).await?),
+            Route::CompactTasks => Err(ApiError::unsupported_route(COMPACT_TASKS_REFUSAL)),
+            Route::TaskDocuments { .. } => Err(ApiError::unsupported_route(TASK_DOCUMENTS_REFUSAL)),
             Route::AddDocuments { index, replace } => respond(
                 self.add_documents(runtime, &request, &index, replace)
                     .await?,
@@ -242,6 +266,8 @@ impl App {
             Route::FacetSearch { index } => {
                 respond(self.facet_search(runtime, &request, &index).await?)
             }
+            Route::Similar { index } => respond(self.similar(runtime, &request, &index).await?),
+            Route::Fields { index } => respond(self.list_fields(runtime, &request, &index).await?),
             Route::BrowseDocuments { index } | Route::FetchDocuments { index } => {
                 respond(self.browse_documents(runtime, &request, &index).await?)
             }
@@ -266,7 +292,8 @@ impl App {
             | Route::DeleteAllDocuments { .. }
             | Route::EditDocuments { .. }
             | Route::CreateDump
-            | Route::CreateSnapshot)
+            | Route::CreateSnapshot
+            | Route::CompactIndex { .. })
                 if route.serve() == crate::route::Serve::Broadcast =>
             {
                 respond(self.broadcast_write(runtime, route, &request).await?)
@@ -294,10 +321,9 @@ impl App {
     /// fields where it can carry them.
     async fn relay(&self, runtime: &Runtime, route: &Route) -> Result<Relay, ApiError> {
         let first = || {
-            runtime
-                .all_nodes()
+            self.live_nodes(runtime)
+                .into_iter()
                 .next()
-                .cloned()
                 .ok_or_else(|| ApiError::shard_unavailable("No node is configured."))
         };
         let (node, rewrite) = match route {
@@ -324,6 +350,46 @@ impl App {
             _ => (first()?, None),
         };
         Ok(Relay { node, rewrite })
+    }
+
+    /// Every node, those not known to be down first (each part in configuration order).
+    pub(crate) fn live_nodes(&self, runtime: &Runtime) -> Vec<NodeAddress> {
+        let down = self.health.down_nodes();
+        let (up, down): (Vec<&NodeAddress>, Vec<&NodeAddress>) = runtime
+            .all_nodes()
+            .partition(|node| !down.contains(&node.id));
+        up.into_iter().chain(down).cloned().collect()
+    }
+
+    /// Send one request to the first node that answers it, trying the nodes in
+    /// [`App::live_nodes`] order: a node that cannot be reached or fails (5xx) is marked
+    /// down and the next one is asked. Used for the questions any node can answer
+    /// (settings, errors only a node can word, credentials).
+    pub(crate) async fn ask_any_node(
+        &self,
+        runtime: &Runtime,
+        request: &NodeRequest,
+    ) -> Result<crate::fanout::NodeResponse, ApiError> {
+        let mut last_error = None;
+        for node in self.live_nodes(runtime) {
+            match self.fanout.send(&node, request, runtime.limits).await {
+                Ok(response) if response.status < 500 => {
+                    self.health.mark_up(&node.id);
+                    return Ok(response);
+                }
+                Ok(response) => {
+                    tracing::warn!(node = %node.id, status = response.status, "node failed");
+                    self.health.mark_down(&node.id);
+                    last_error = Some(node_error(&response));
+                }
+                Err(error) => {
+                    tracing::warn!(node = %node.id, %error, "node unreachable");
+                    self.health.mark_down(&node.id);
+                    last_error = Some(ApiError::shard_unavailable(error.to_string()));
+                }
+            }
+        }
+        Err(last_error.unwrap_or_else(|| ApiError::shard_unavailable("No node is configured.")))
     }
 
     /// Headers Miroir forwards from the client on subrequests: the client's

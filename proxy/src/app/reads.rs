@@ -51,6 +51,87 @@ pub(crate) fn combine_json_filter(
     })
 }
 
+/// Meilisearch's validation of the stats query (`showInternalDatabaseSizes`,
+/// `sizeFormat`), so Miroir rejects what a node would. Miroir always answers with raw
+/// sizes and without internal database sizes (see docs/status.md).
+fn check_stats_params(request: &ClientRequest) -> Result<(), ApiError> {
+    request.reject_unknown_params(&["showInternalDatabaseSizes", "sizeFormat"])?;
+    for (name, value) in request.query_pairs() {
+        match name.as_str() {
+            "sizeFormat" if value != "human" && value != "raw" => {
+                return Err(ApiError::invalid(
+                    "invalid_stats_size_format",
+                    format!("Unknown value `{value}` for parameter `sizeFormat`: expected one of `human`, `raw`"),
+                ))
+            }
+            "showInternalDatabaseSizes" if value != "true" && value != "false" => {
+                return Err(ApiError::invalid(
+                    "invalid_stats_show_internal_database_sizes",
+                    format!("Invalid value in parameter `showInternalDatabaseSizes`: could not parse `{value}` as a boolean, expected either `true` or `false`"),
+                ))
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// A byte count as Meilisearch prints it with `sizeFormat=human`: binary units, at most
+/// two decimals, trailing zeros dropped (`4 KiB`, `1.99 KiB`, `640 B`).
+fn human_size(bytes: u64) -> String {
+    const UNITS: [&str; 7] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    let printed = format!("{value:.2}");
+    let printed = printed.trim_end_matches('0').trim_end_matches('.');
+    format!("{printed} {}", UNITS[unit])
+}
+
+/// Replace a size in bytes by its human form.
+fn humanize(size: Option<&mut Value>) {
+    if let Some(size) = size {
+        if let Some(bytes) = size.as_u64() {
+            *size = Value::String(human_size(bytes));
+        }
+    }
+}
+
+/// `internalDatabaseSizes` of an index: each database's size summed over the nodes'
+/// answers and divided by the copies, placed after `isIndexing` as Meilisearch places it.
+fn insert_internal_sizes(stats: &mut Map<String, Value>, per_node: &[&Value], copies: u64) {
+    let mut sizes: Map<String, Value> = Map::new();
+    for node in per_node {
+        for (name, size) in node
+            .get("internalDatabaseSizes")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+        {
+            let sum =
+                sizes.get(name).and_then(Value::as_u64).unwrap_or(0) + size.as_u64().unwrap_or(0);
+            sizes.insert(name.clone(), Value::from(sum));
+        }
+    }
+    for size in sizes.values_mut() {
+        *size = Value::from(size.as_u64().unwrap_or(0) / copies.max(1));
+    }
+    let rest = std::mem::take(stats);
+    for (key, value) in rest {
+        let after = key == "isIndexing";
+        stats.insert(key, value);
+        if after {
+            stats.insert(
+                "internalDatabaseSizes".to_owned(),
+                Value::Object(std::mem::take(&mut sizes)),
+            );
+        }
+    }
+}
+
 /// Divide the document counts of a stats object by the number of copies of each
 /// document the answering nodes hold together.
 fn divide_index_stats(stats: &mut Map<String, Value>, copies: u64) {
@@ -71,6 +152,24 @@ fn divide_index_stats(stats: &mut Map<String, Value>, copies: u64) {
             }
         }
     }
+}
+
+/// One `attribute:asc|desc` rule of a document listing's `sort`; `None` for a geo
+/// rule. A malformed rule is read as an attribute: the nodes refuse it with
+/// Meilisearch's own error before anything is merged.
+fn parse_document_sort(rule: &str) -> Option<miroir_merger::DocumentSort> {
+    if rule.starts_with("_geoPoint(") {
+        return None;
+    }
+    let (field, asc) = match rule.rsplit_once(':') {
+        Some((field, "desc")) => (field, false),
+        Some((field, _)) => (field, true),
+        None => (rule, true),
+    };
+    Some(miroir_merger::DocumentSort {
+        field: field.to_owned(),
+        asc,
+    })
 }
 
 impl App {
@@ -118,6 +217,59 @@ impl App {
             (offset, limit, Some(body), Vec::new())
         };
         let window = offset.saturating_add(limit);
+        // A sorted listing is merged in sort order; sort attributes the client's
+        // `fields` leaves out are asked for and removed again.
+        let (sort_rules, fields): (Option<Vec<String>>, Option<Vec<String>>) = match &body {
+            Some(body) => (
+                body.get("sort").and_then(Value::as_array).map(|rules| {
+                    rules
+                        .iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_owned)
+                        .collect()
+                }),
+                body.get("fields").and_then(Value::as_array).map(|fields| {
+                    fields
+                        .iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_owned)
+                        .collect()
+                }),
+            ),
+            None => {
+                let list = |name: &str| {
+                    pairs.iter().find(|(k, _)| k == name).map(|(_, v)| {
+                        v.split(',')
+                            .map(|s| s.trim().to_owned())
+                            .filter(|s| !s.is_empty())
+                            .collect()
+                    })
+                };
+                (list("sort"), list("fields"))
+            }
+        };
+        let sort = match sort_rules.filter(|rules| !rules.is_empty()) {
+            None => None,
+            Some(rules) => Some(
+                rules
+                    .iter()
+                    .map(|rule| parse_document_sort(rule))
+                    .collect::<Option<Vec<_>>>()
+                    .ok_or_else(|| {
+                        ApiError::unsupported_route(
+                            "sorting documents by `_geoPoint` is not served over a sharded fleet yet",
+                        )
+                    })?,
+            ),
+        };
+        let added: Vec<String> = match (&sort, &fields) {
+            (Some(sort), Some(fields)) if !fields.iter().any(|f| f == "*") => sort
+                .iter()
+                .map(|rule| rule.field.clone())
+                .filter(|field| !fields.contains(field))
+                .collect(),
+            _ => Vec::new(),
+        };
         let bodies = self
             .scatter_covering(runtime, request, meta.shards, |restriction| {
                 Ok(match &body {
@@ -125,6 +277,9 @@ impl App {
                         let mut node = body.clone();
                         node.insert("offset".to_owned(), json!(0));
                         node.insert("limit".to_owned(), json!(window));
+                        if let Some(Value::Array(fields)) = node.get_mut("fields") {
+                            fields.extend(added.iter().cloned().map(Value::String));
+                        }
                         if let Some(filter) =
                             combine_json_filter(node.remove("filter"), restriction)
                         {
@@ -139,6 +294,15 @@ impl App {
                             .iter()
                             .filter(|(k, _)| k != "offset" && k != "limit" && k != "filter")
                             .cloned()
+                            .map(|(k, mut v)| {
+                                if k == "fields" {
+                                    for field in &added {
+                                        v.push(',');
+                                        v.push_str(field);
+                                    }
+                                }
+                                (k, v)
+                            })
                             .collect();
                         out.push(("offset".to_owned(), "0".to_owned()));
                         out.push(("limit".to_owned(), window.to_string()));
@@ -161,11 +325,14 @@ impl App {
                 })
             })
             .await?;
-        let slices: Vec<&[u8]> = bodies.iter().map(|b| b.body.as_ref()).collect();
-        let merged = miroir_merger::merge_documents(&slices, offset, limit).map_err(|e| {
-            ApiError::internal(format!("Miroir could not merge the node answers: {e}"))
-        })?;
-        Ok(Response::json_bytes(200, merged))
+        let merged = match &sort {
+            Some(sort) => {
+                miroir_merger::merge_documents_sorted(&bodies.slices(), offset, limit, sort, &added)
+            }
+            None => miroir_merger::merge_documents(&bodies.slices(), offset, limit),
+        }
+        .map_err(|e| ApiError::internal(format!("Miroir could not merge the node answers: {e}")))?;
+        Ok(bodies.answer(merged))
     }
 
     /// `GET /indexes/{uid}/stats` and `GET /stats`: one group's nodes, counts divided
@@ -176,6 +343,7 @@ impl App {
         request: &ClientRequest,
         index: Option<&str>,
     ) -> Result<Response, ApiError> {
+        check_stats_params(request)?;
         let group = self.pick_group(runtime)?;
         let nodes: Vec<NodeAddress> = runtime
             .groups
@@ -190,7 +358,14 @@ impl App {
             })
             .unwrap_or_default();
         let headers = App::forwarded_headers(request);
-        let path = request.path.clone();
+        let human = request.query_param("sizeFormat").as_deref() == Some("human");
+        let internal = request.query_param("showInternalDatabaseSizes").as_deref() == Some("true");
+        // Nodes answer in bytes; Miroir sums, then prints sizes the client's way.
+        let path = if internal {
+            format!("{}?showInternalDatabaseSizes=true", request.path)
+        } else {
+            request.path.clone()
+        };
         let parts = nodes
             .into_iter()
             .map(|node| {
@@ -223,21 +398,50 @@ impl App {
         }
         .map_err(|e| ApiError::internal(format!("Miroir could not merge the node answers: {e}")))?;
         let copies = runtime.replication_factor.max(1) as u64;
-        if copies == 1 {
+        if copies == 1 && !human && !internal {
             return Ok(Response::json_bytes(200, merged));
         }
         let mut value: Value =
             serde_json::from_slice(&merged).map_err(|e| ApiError::internal(e.to_string()))?;
+        let node_stats: Vec<Value> = bodies
+            .iter()
+            .filter_map(|b| serde_json::from_slice(&b.body).ok())
+            .collect();
+        let finish = |stats: &mut Map<String, Value>, per_node: Vec<&Value>| {
+            if internal {
+                insert_internal_sizes(stats, &per_node, copies);
+            }
+            divide_index_stats(stats, copies);
+            if human {
+                for field in ["rawDocumentDbSize", "avgDocumentSize"] {
+                    humanize(stats.get_mut(field));
+                }
+                if let Some(Value::Object(sizes)) = stats.get_mut("internalDatabaseSizes") {
+                    sizes.values_mut().for_each(|size| humanize(Some(size)));
+                }
+            }
+        };
         match index {
             Some(_) => {
                 if let Some(stats) = value.as_object_mut() {
-                    divide_index_stats(stats, copies);
+                    finish(stats, node_stats.iter().collect());
                 }
             }
             None => {
                 if let Some(Value::Object(indexes)) = value.get_mut("indexes") {
-                    for stats in indexes.values_mut().filter_map(Value::as_object_mut) {
-                        divide_index_stats(stats, copies);
+                    for (uid, stats) in indexes.iter_mut() {
+                        let per_node = node_stats
+                            .iter()
+                            .filter_map(|n| n.get("indexes").and_then(|i| i.get(uid)))
+                            .collect();
+                        if let Some(stats) = stats.as_object_mut() {
+                            finish(stats, per_node);
+                        }
+                    }
+                }
+                if human {
+                    for field in ["databaseSize", "usedDatabaseSize"] {
+                        humanize(value.get_mut(field));
                     }
                 }
             }
@@ -282,11 +486,11 @@ impl App {
             order,
             max_values_per_facet: settings.facets.max_values_per_facet,
         };
-        let slices: Vec<&[u8]> = bodies.iter().map(|b| b.body.as_ref()).collect();
-        let merged = miroir_merger::merge_facet_search(&slices, &facet_request).map_err(|e| {
-            ApiError::internal(format!("Miroir could not merge the node answers: {e}"))
-        })?;
-        Ok(Response::json_bytes(200, merged))
+        let merged =
+            miroir_merger::merge_facet_search(&bodies.slices(), &facet_request).map_err(|e| {
+                ApiError::internal(format!("Miroir could not merge the node answers: {e}"))
+            })?;
+        Ok(bodies.answer(merged))
     }
 
     /// `DELETE /indexes/{uid}/documents/{id}` and `POST .../documents/delete-batch`:
@@ -298,6 +502,7 @@ impl App {
         index: &str,
         single: Option<&str>,
     ) -> Result<Response, ApiError> {
+        request.reject_unknown_params(&["customMetadata"])?;
         let ids: Vec<Value> = match single {
             Some(id) => vec![Value::String(id.to_owned())],
             None => match serde_json::from_slice::<Value>(&request.body) {
@@ -386,6 +591,15 @@ impl App {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn human_sizes_are_printed_like_meilisearch() {
+        assert_eq!(human_size(4096), "4 KiB");
+        assert_eq!(human_size(2040), "1.99 KiB");
+        assert_eq!(human_size(258_048), "252 KiB");
+        assert_eq!(human_size(640), "640 B");
+        assert_eq!(human_size(3 << 20), "3 MiB");
+    }
 
     #[test]
     fn restrictions_join_client_filters() {

@@ -11,7 +11,7 @@ use crate::error::ApiError;
 use crate::fanout::{NodeAddress, NodeRequest, NodeResponse};
 use crate::http::{parse_query, ClientRequest, Response};
 use crate::runtime::Runtime;
-use crate::search_plan::{node_body, plan, shard_filter, NeedsNodeValidation, SearchPlan};
+use crate::search_plan::{node_body, plan, NeedsNodeValidation, SearchPlan};
 
 /// Query parameters of `GET .../search` whose values are numbers or booleans; every
 /// other parameter is passed to the nodes as the client wrote it.
@@ -178,76 +178,42 @@ impl App {
                 })
             })
             .await?;
-        let merged = super::merge::merge_search(&search_plan, &settings, distinct, &bodies)?;
-        Ok(Response::json_bytes(200, merged))
+        let merged = super::merge::merge_search(&search_plan, &settings, distinct, &bodies.bodies)?;
+        Ok(bodies.answer(merged))
     }
 
-    /// Send one request to each node of a covering set (built by `build` from the
-    /// node's shard restriction, when the node holds shards it does not answer for),
-    /// with the client's credentials, and collect the answers. Every shard is asked of
-    /// its first owner in rendezvous order that is not known to be down, in the first
-    /// replica group, then in the others. A node that cannot answer is marked down and
-    /// the fan-out is planned again without it (at most once per node). A Meilisearch
-    /// error from a node is the client's error; shards no live node holds make the
-    /// answer `miroir_shard_unavailable`.
-    pub(crate) async fn scatter_covering(
+    /// Sort the answers of a read fan-out: all successes are returned; a Meilisearch
+    /// error (4xx) from a node is the client's error; a node that failed or could not be
+    /// reached is marked down and added to `excluded`, and `None` asks the caller to plan
+    /// the read again without it.
+    pub(crate) fn settle_reads(
         &self,
-        runtime: &Runtime,
-        request: &ClientRequest,
-        shards: u32,
-        build: impl Fn(Option<&str>) -> Result<NodeRequest, ApiError>,
-    ) -> Result<Vec<NodeResponse>, ApiError> {
-        let headers = App::forwarded_headers(request);
-        let mut excluded: BTreeSet<Arc<str>> = self.health.down_nodes();
-        loop {
-            let plan = runtime.plan_reads(shards, &excluded);
-            if !plan.uncovered.is_empty() {
-                return Err(ApiError::shard_unavailable(format!(
-                    "No reachable node holds shard(s) {} of this index.",
-                    plan.uncovered
-                        .iter()
-                        .map(u32::to_string)
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )));
-            }
-            let mut parts: Vec<(NodeAddress, NodeRequest)> = Vec::new();
-            for (node_id, node_shards) in &plan.by_node {
-                let Some(node) = runtime.nodes.get(node_id) else {
-                    continue;
-                };
-                let restriction = plan.restrict.then(|| shard_filter(node_shards));
-                let mut part = build(restriction.as_deref())?;
-                part.headers.extend(headers.iter().cloned());
-                parts.push((node.address.clone(), part));
-            }
-            let answers = self.fanout.scatter(parts, runtime.limits).await;
-            let mut bodies: Vec<NodeResponse> = Vec::with_capacity(answers.len());
-            let mut failed = false;
-            for (node, answer) in answers {
-                match answer {
-                    Ok(response) if response.is_success() => bodies.push(response),
-                    Ok(response) if (400..500).contains(&response.status) => {
-                        return Err(super::node_error(&response))
-                    }
-                    Ok(response) => {
-                        tracing::warn!(node = %node.id, status = response.status, "node failed a read");
-                        self.health.mark_down(&node.id);
-                        excluded.insert(node.id.clone());
-                        failed = true;
-                    }
-                    Err(error) => {
-                        tracing::warn!(node = %node.id, %error, "node unreachable for a read");
-                        self.health.mark_down(&node.id);
-                        excluded.insert(node.id.clone());
-                        failed = true;
-                    }
+        answers: Vec<(NodeAddress, Result<NodeResponse, crate::fanout::NodeError>)>,
+        excluded: &mut BTreeSet<Arc<str>>,
+    ) -> Result<Option<Vec<NodeResponse>>, ApiError> {
+        let mut bodies: Vec<NodeResponse> = Vec::with_capacity(answers.len());
+        let mut failed = false;
+        for (node, answer) in answers {
+            match answer {
+                Ok(response) if response.is_success() => bodies.push(response),
+                Ok(response) if (400..500).contains(&response.status) => {
+                    return Err(super::node_error(&response))
+                }
+                Ok(response) => {
+                    tracing::warn!(node = %node.id, status = response.status, "node failed a read");
+                    self.health.mark_down(&node.id);
+                    excluded.insert(node.id.clone());
+                    failed = true;
+                }
+                Err(error) => {
+                    tracing::warn!(node = %node.id, %error, "node unreachable for a read");
+                    self.health.mark_down(&node.id);
+                    excluded.insert(node.id.clone());
+                    failed = true;
                 }
             }
-            if !failed {
-                return Ok(bodies);
-            }
         }
+        Ok((!failed).then_some(bodies))
     }
 
     /// Relay a request to one node and return its answer as it is: used where only a
@@ -258,9 +224,6 @@ impl App {
         runtime: &Runtime,
         request: &ClientRequest,
     ) -> Result<Response, ApiError> {
-        let Some(node) = runtime.all_nodes().next() else {
-            return Err(ApiError::shard_unavailable("No node is configured."));
-        };
         let mut part = NodeRequest::new(request.method.clone(), request.path_and_query());
         part.headers = App::forwarded_headers(request);
         if let Some(content_type) = request.header("content-type") {
@@ -268,11 +231,7 @@ impl App {
                 .push(("Content-Type".to_owned(), content_type.to_owned()));
         }
         part.body = request.body.clone();
-        let response = self
-            .fanout
-            .send(node, &part, runtime.limits)
-            .await
-            .map_err(|e| ApiError::shard_unavailable(e.to_string()))?;
+        let response = self.ask_any_node(runtime, &part).await?;
         let mut out = Response::json_bytes(response.status, response.body.clone());
         if let Some(stripped) =
             crate::strip::strip_body(crate::strip::Relayed::Document, &response.body)
@@ -293,6 +252,18 @@ impl App {
     }
 }
 
+/// The error for a read some shards of which no reachable node holds.
+pub(crate) fn uncovered(shards: &[u32]) -> ApiError {
+    ApiError::shard_unavailable(format!(
+        "No reachable node holds shard(s) {} of this index.",
+        shards
+            .iter()
+            .map(u32::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
+    ))
+}
+
 /// Prefix a query's error the way Meilisearch's multi-search does.
 fn inside_query(position: usize, mut error: ApiError) -> ApiError {
     error.message = format!("Inside `.queries[{position}]`: {}", error.message);
@@ -310,14 +281,18 @@ impl App {
         let Ok(Value::Object(mut body)) = serde_json::from_slice::<Value>(&request.body) else {
             return self.ask_one_node(runtime, request).await;
         };
-        if body.get("federation").is_some_and(|f| !f.is_null()) {
-            return Err(ApiError::unsupported_route(
-                "federated multi-search is not served over a sharded fleet yet; send the queries without `federation`",
-            ));
-        }
         let Some(Value::Array(queries)) = body.remove("queries") else {
             return self.ask_one_node(runtime, request).await;
         };
+        if let Some(federation) = body.get("federation").filter(|f| !f.is_null()) {
+            if body.len() > 1 {
+                // A member Meilisearch does not know: a node words the error.
+                return self.ask_one_node(runtime, request).await;
+            }
+            return self
+                .federated_search(runtime, request, federation, &queries)
+                .await;
+        }
         let mut results = Vec::with_capacity(queries.len());
         for (position, query) in queries.into_iter().enumerate() {
             let Value::Object(mut query) = query else {

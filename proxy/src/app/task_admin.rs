@@ -15,6 +15,7 @@ use time::OffsetDateTime;
 
 use super::tasks::store_error;
 use super::App;
+use crate::auth::Action;
 use crate::error::ApiError;
 use crate::fanout::{NodeAddress, NodeRequest};
 use crate::http::{ClientRequest, Response};
@@ -36,11 +37,20 @@ fn original_filter(request: &ClientRequest) -> String {
 }
 
 impl App {
+    /// The tasks a cancelation or deletion acts on: those matching the query string
+    /// that the client's key may see. The key is judged before the query string is
+    /// read, as Meilisearch does.
     async fn matching_tasks(
         &self,
+        runtime: &Runtime,
         request: &ClientRequest,
         action: TaskFilterAction,
     ) -> Result<Vec<TaskRecord>, ApiError> {
+        let needed = match action {
+            TaskFilterAction::Cancel => Action::TasksCancel,
+            TaskFilterAction::Delete => Action::TasksDelete,
+        };
+        let access = self.authorize_local(runtime, request, needed).await?;
         let filter =
             TaskFilter::from_query_pairs(&request.query_pairs(), action).map_err(filter_error)?;
         let page = self
@@ -49,7 +59,11 @@ impl App {
             .list_tasks(&TaskQuery::unbounded(filter))
             .await
             .map_err(store_error)?;
-        Ok(page.results)
+        Ok(page
+            .results
+            .into_iter()
+            .filter(|task| access.sees_task(task.index_uid.as_deref(), task.kind))
+            .collect())
     }
 
     /// `DELETE /tasks`: forget the finished tasks matching the filter.
@@ -58,10 +72,8 @@ impl App {
         runtime: &Runtime,
         request: &ClientRequest,
     ) -> Result<Response, ApiError> {
-        self.authorize_local(runtime, request, "/tasks?limit=0")
-            .await?;
         let matched = self
-            .matching_tasks(request, TaskFilterAction::Delete)
+            .matching_tasks(runtime, request, TaskFilterAction::Delete)
             .await?;
         let deletable: Vec<u32> = matched
             .iter()
@@ -92,10 +104,8 @@ impl App {
         runtime: &Runtime,
         request: &ClientRequest,
     ) -> Result<Response, ApiError> {
-        self.authorize_local(runtime, request, "/tasks?limit=0")
-            .await?;
         let matched = self
-            .matching_tasks(request, TaskFilterAction::Cancel)
+            .matching_tasks(runtime, request, TaskFilterAction::Cancel)
             .await?;
         let enqueued_at = OffsetDateTime::now_utc();
         let cancelable: Vec<TaskRecord> = matched

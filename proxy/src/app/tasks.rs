@@ -2,12 +2,13 @@
 //! in Meilisearch's shapes, with the status aggregated from the node tasks behind it.
 
 use http::Method;
-use miroir_store::{NodeTask, TaskKind, TaskQuery, TaskRecord, TaskStatus};
+use miroir_store::{NodeTask, TaskKind, TaskPage, TaskQuery, TaskRecord, TaskStatus};
 use serde_json::{json, Value};
 use time::OffsetDateTime;
 
 use super::App;
 use crate::aggregate::{aggregate, NodeTaskView};
+use crate::auth::{self, Action};
 use crate::error::ApiError;
 use crate::fanout::NodeRequest;
 use crate::http::{ClientRequest, Response};
@@ -16,6 +17,9 @@ use crate::runtime::Runtime;
 /// Count fields of task details that Miroir recomputes for the whole fleet instead of
 /// copying one node's.
 const COUNT_FIELDS: &[&str] = &["indexedDocuments", "deletedDocuments", "editedDocuments"];
+
+/// Size fields of task details (index compaction) that Miroir sums over the nodes.
+const SIZE_FIELDS: &[&str] = &["preCompactionSize", "postCompactionSize"];
 
 fn status_name(status: TaskStatus) -> &'static str {
     match status {
@@ -180,6 +184,12 @@ impl App {
             match views.iter().find(|(node, _)| *node == task.node) {
                 Some((_, view)) => {
                     task.status = status_from_name(&view.status);
+                    task.duration_nanos = match (view.started_at, view.finished_at) {
+                        (Some(start), Some(end)) => {
+                            u64::try_from((end - start).whole_nanoseconds()).ok()
+                        }
+                        _ => None,
+                    };
                     if let Some(d) = &view.details {
                         details.push(d.clone());
                     }
@@ -206,6 +216,11 @@ impl App {
         if record.status != TaskStatus::Enqueued && record.batch_uid.is_none() {
             record.batch_uid = Some(record.uid);
         }
+        if !is_finished(record.status) && record.details.is_none() {
+            // While they wait, the node tasks of a broadcast carry the same details
+            // (the request's), which Meilisearch already shows.
+            record.details = merge_details(None, &details, runtime, record.status);
+        }
         if is_finished(record.status) {
             record.details = merge_details(record.details.take(), &details, runtime, record.status);
             if record.status != TaskStatus::Canceled {
@@ -214,6 +229,19 @@ impl App {
             }
             if record.kind == TaskKind::TaskCancelation {
                 self.settle_cancelation(runtime, record).await?;
+            }
+            if record.kind == TaskKind::IndexCreation && record.status == TaskStatus::Failed {
+                // The index did not exist on the nodes that created it: a creation that
+                // failed somewhere is undone everywhere.
+                let created: Vec<String> = record
+                    .node_tasks
+                    .iter()
+                    .filter(|task| task.status == TaskStatus::Succeeded)
+                    .map(|task| task.node.clone())
+                    .collect();
+                if let (false, Some(uid)) = (created.is_empty(), record.index_uid.clone()) {
+                    self.undo_creation(runtime, &uid, &created).await;
+                }
             }
         }
         self.store()
@@ -231,12 +259,13 @@ impl App {
         request: &ClientRequest,
         uid: &str,
     ) -> Result<Response, ApiError> {
-        self.authorize_local(runtime, request, "/tasks?limit=0")
+        let access = self
+            .authorize_local(runtime, request, Action::TasksGet)
             .await?;
         let Ok(uid) = uid.parse::<u32>() else {
             return Err(ApiError::invalid(
                 "invalid_task_uids",
-                format!("Invalid value in parameter `taskUid`: could not parse `{uid}` as a positive integer"),
+                format!("Task uid `{uid}` is invalid. It should only contain numeric characters."),
             ));
         };
         let mut record = self
@@ -245,6 +274,8 @@ impl App {
             .get_task(uid)
             .await
             .map_err(store_error)?
+            // A task the key may not see does not exist for it, as on Meilisearch.
+            .filter(|task| access.sees_task(task.index_uid.as_deref(), task.kind))
             .ok_or_else(|| {
                 ApiError::new(
                     404,
@@ -257,18 +288,61 @@ impl App {
         Ok(Response::json(200, &record.to_view_json()))
     }
 
-    /// `GET /tasks`.
-    pub(crate) async fn list_tasks(
+    /// One page of the tasks matching `query` that `access` may see, paged as
+    /// Meilisearch pages for a key restricted to some indexes.
+    pub(crate) async fn visible_tasks(
+        &self,
+        query: &TaskQuery,
+        access: &crate::auth::Access,
+    ) -> Result<miroir_store::TaskPage, ApiError> {
+        Ok(if access.all_indexes() {
+            self.store()
+                .await?
+                .list_tasks(query)
+                .await
+                .map_err(store_error)?
+        } else {
+            // Meilisearch pages first and hides afterwards: the page is the first
+            // `limit + 1` matching tasks, less those the key may not see, and `total`
+            // counts every matching task.
+            let mut window = query.clone();
+            window.limit = query.limit.saturating_add(1);
+            let window = self
+                .store()
+                .await?
+                .list_tasks(&window)
+                .await
+                .map_err(store_error)?;
+            let (results, next) = auth::visible_page(
+                window.results,
+                query.limit,
+                |task| access.sees_task(task.index_uid.as_deref(), task.kind),
+                |task| task.uid,
+            );
+            TaskPage {
+                from: results.first().map(|task| task.uid),
+                results,
+                total: window.total,
+                limit: query.limit,
+                next,
+            }
+        })
+    }
+
+    /// The start of a task or batch listing: the caller's access (`tasks.get`), the
+    /// query, and every unfinished task brought up to date from its nodes, so that
+    /// status filters (and batches, which exist once a task started) see the fleet's
+    /// real state.
+    pub(crate) async fn read_task_list(
         &self,
         runtime: &Runtime,
         request: &ClientRequest,
-    ) -> Result<Response, ApiError> {
-        self.authorize_local(runtime, request, "/tasks?limit=0")
+    ) -> Result<(crate::auth::Access, TaskQuery), ApiError> {
+        let access = self
+            .authorize_local(runtime, request, Action::TasksGet)
             .await?;
         let query =
             TaskQuery::from_query_pairs(&request.query_pairs()).map_err(task_query_error)?;
-        // Bring unfinished tasks up to date first, so that status filters see the
-        // fleet's real state.
         for mut record in self
             .store()
             .await?
@@ -278,47 +352,22 @@ impl App {
         {
             self.refresh_task(runtime, &mut record).await?;
         }
-        let page = self
-            .store()
-            .await?
-            .list_tasks(&query)
-            .await
-            .map_err(store_error)?;
+        Ok((access, query))
+    }
+
+    /// `GET /tasks`.
+    pub(crate) async fn list_tasks(
+        &self,
+        runtime: &Runtime,
+        request: &ClientRequest,
+    ) -> Result<Response, ApiError> {
+        let (access, query) = self.read_task_list(runtime, request).await?;
+        let page = self.visible_tasks(&query, &access).await?;
         let results: Vec<Value> = page.results.iter().map(TaskRecord::to_view_json).collect();
         Ok(Response::json(
             200,
             &json!({"results": results, "total": page.total, "limit": page.limit, "from": page.from, "next": page.next}),
         ))
-    }
-
-    /// Check a client's credentials for a route Miroir answers itself by asking one
-    /// node the equivalent question with the same credentials: the node applies
-    /// Meilisearch's own key rules, and its refusal is passed on unchanged.
-    pub(crate) async fn authorize_local(
-        &self,
-        runtime: &Runtime,
-        request: &ClientRequest,
-        probe: &str,
-    ) -> Result<(), ApiError> {
-        if runtime.master_key.is_none() && runtime.node_master_key.is_none() {
-            return Ok(());
-        }
-        let Some(node) = runtime.nodes.values().next() else {
-            return Err(ApiError::shard_unavailable("No node is configured."));
-        };
-        let mut probe_request = NodeRequest::new(Method::GET, probe);
-        probe_request.headers = App::forwarded_headers(request);
-        match self
-            .fanout
-            .send(&node.address, &probe_request, runtime.limits)
-            .await
-        {
-            Ok(response) if response.is_success() => Ok(()),
-            Ok(response) => Err(crate::app::node_error(&response)),
-            Err(error) => Err(ApiError::shard_unavailable(format!(
-                "Cannot check credentials: {error}"
-            ))),
-        }
     }
 }
 
@@ -362,6 +411,18 @@ fn merge_details(
         };
         merged.insert((*field).to_owned(), value);
     }
+    // Each node compacted its own copy of the index: the fleet's sizes are the sums. A
+    // compaction that did not succeed everywhere has no sizes, as on Meilisearch.
+    for field in SIZE_FIELDS {
+        match super::sizes::sum_sizes(field, nodes) {
+            Some(total) if status == TaskStatus::Succeeded => {
+                merged.insert((*field).to_owned(), Value::String(total));
+            }
+            _ => {
+                merged.remove(*field);
+            }
+        }
+    }
     if let Some(filterable) = merged.get_mut("filterableAttributes") {
         crate::strip::strip_filterable_attributes(filterable);
     }
@@ -373,7 +434,7 @@ pub(crate) fn store_error(error: miroir_store::StoreError) -> ApiError {
     ApiError::internal(format!("The task store failed: {error}"))
 }
 
-fn task_query_error(error: miroir_store::TaskQueryError) -> ApiError {
+pub(crate) fn task_query_error(error: miroir_store::TaskQueryError) -> ApiError {
     let json = error.to_json();
     let field = |name: &str| {
         json.get(name)

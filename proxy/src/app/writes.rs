@@ -118,6 +118,7 @@ impl App {
                             node: node.id.to_string(),
                             task_uid,
                             status: TaskStatus::Enqueued,
+                            duration_nanos: None,
                         });
                         if first_accepted.is_none() {
                             first_accepted = Some(response);

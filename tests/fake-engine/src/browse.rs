@@ -30,11 +30,36 @@ pub(crate) fn document_id(doc: &Document, primary_key: Option<&str>) -> Option<S
 }
 
 /// Remove `_vectors` unless the client asked for them (Meilisearch never returns the
-/// raw field otherwise).
-pub(crate) fn strip_vectors(doc: &mut Document, retrieve_vectors: bool) {
-    if !retrieve_vectors {
-        doc.remove("_vectors");
+/// raw field otherwise); when asked, show them last, in Meilisearch's
+/// `{"<embedder>": {"embeddings": [[...]], "regenerate": bool}}` form.
+/// `original` is the stored document, whose embeddings are shown even when the
+/// projection left `_vectors` out.
+pub(crate) fn strip_vectors(
+    doc: &mut Document,
+    original: &Document,
+    retrieve_vectors: bool,
+    index: &IndexContext<'_>,
+) {
+    let shown = doc.remove("_vectors");
+    if retrieve_vectors {
+        doc.insert(
+            "_vectors".into(),
+            crate::vectors::retrieved(shown.as_ref(), original, index),
+        );
     }
+}
+
+/// One document for output: projected on the displayed attributes and `fields`, with
+/// `_vectors` hidden unless `retrieve_vectors` (then in Meilisearch's retrieved form).
+pub fn show_document(
+    doc: &Document,
+    index: IndexContext<'_>,
+    fields: Option<&[String]>,
+    retrieve_vectors: bool,
+) -> Document {
+    let mut shown = project(doc, index, fields);
+    strip_vectors(&mut shown, doc, retrieve_vectors, &index);
+    shown
 }
 
 /// Browse documents in the body form of `POST /indexes/{uid}/documents/fetch`.
@@ -123,7 +148,7 @@ pub fn browse<'a>(
         .take(limit)
         .map(|doc| {
             let mut shown = project(doc, index, fields.as_deref());
-            strip_vectors(&mut shown, retrieve_vectors);
+            strip_vectors(&mut shown, doc, retrieve_vectors, &index);
             Value::Object(shown)
         })
         .collect();

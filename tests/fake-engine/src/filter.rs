@@ -36,6 +36,9 @@ pub enum FilterContext {
     Documents,
     /// `POST /indexes/{uid}/documents/delete`: `invalid_document_filter`.
     DeleteDocuments,
+    /// `POST/GET /indexes/{uid}/similar`: `invalid_similar_filter`, the client's text
+    /// quoted as for documents, no index prefix.
+    Similar,
 }
 
 impl FilterContext {
@@ -44,6 +47,7 @@ impl FilterContext {
         match self {
             FilterContext::Search | FilterContext::FacetSearch => "invalid_search_filter",
             FilterContext::Documents | FilterContext::DeleteDocuments => "invalid_document_filter",
+            FilterContext::Similar => "invalid_similar_filter",
         }
     }
 }
@@ -119,6 +123,11 @@ fn compile(
     }
     check_filterable(&parsed, filter, &index, ctx)?;
     Ok(Some(CompiledFilter::new(parsed)))
+}
+
+/// Parse a filter without checking its attributes (similar checks them later).
+pub(crate) fn parse_only(filter: &Value, ctx: FilterContext) -> Result<Option<Filter>, MeiliError> {
+    parse(filter, ctx)
 }
 
 fn parse(filter: &Value, ctx: FilterContext) -> Result<Option<Filter>, MeiliError> {
@@ -318,7 +327,9 @@ pub(crate) fn check_filterable(
                 .find(|(token, _)| *token == bad.value)
                 .map(|(_, span)| (*span, serialized.text.clone()))
         }
-        FilterContext::Documents | FilterContext::DeleteDocuments => source_span(&bad, source),
+        FilterContext::Documents | FilterContext::DeleteDocuments | FilterContext::Similar => {
+            source_span(&bad, source)
+        }
     };
     if let Some(((start, end), text)) = quoted {
         message.push_str(&format!("\n{}:{} {}", start + 1, end + 1, text));

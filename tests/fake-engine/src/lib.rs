@@ -16,21 +16,27 @@ mod fields;
 mod filter;
 mod format;
 mod geo;
+mod index_fields;
 mod locales;
 mod search;
 mod settings;
+mod similar;
 mod sort;
 mod text;
+mod vectors;
 mod wire;
 
-pub use browse::browse;
+pub use browse::{browse, show_document};
 pub use facets::facet_search;
 pub use fields::{field_distribution, flatten, leaves_at, project, values_at};
 pub use filter::{
     compile_filter, compile_filter_with_contains, matches, CompiledFilter, FilterContext,
 };
+pub use index_fields::list_fields;
 pub use search::search;
 pub use settings::{apply_settings_patch, default_settings, DEFAULT_RANKING_RULES, SETTINGS_KEYS};
+pub use similar::{similar, SIMILAR_KEYS};
+pub use wire::did_you_mean;
 
 /// A document as stored: a JSON object.
 pub type Document = Map<String, Value>;

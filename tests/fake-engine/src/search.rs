@@ -91,6 +91,8 @@ pub(crate) struct SearchParams {
     pub attributes_to_search_on: Option<Vec<String>>,
     pub threshold: Option<f64>,
     pub retrieve_vectors: bool,
+    /// A semantic search: the embedder and the query vector.
+    pub semantic: Option<(String, Vec<f32>)>,
     pub show_score: bool,
     pub show_details: bool,
 }
@@ -131,6 +133,7 @@ pub(crate) fn parse_params(
         attributes_to_search_on: None,
         threshold: None,
         retrieve_vectors: false,
+        semantic: None,
         show_score: false,
         show_details: false,
     };
@@ -254,25 +257,7 @@ pub(crate) fn parse_params(
         ));
     }
     if let Some((embedder, ratio)) = hybrid {
-        let configured = index
-            .settings
-            .get("embedders")
-            .and_then(Value::as_object)
-            .is_some_and(|e| e.contains_key(&embedder));
-        if !configured {
-            return Err(invalid(
-                "invalid_search_embedder",
-                format!("Cannot find embedder with name `{embedder}`."),
-            ));
-        }
-        if ratio > 0.0 || has_vector {
-            return Err(MeiliError::new(
-                501,
-                "unsupported_by_fake_node",
-                "internal",
-                "The fake Meilisearch node does not run semantic or hybrid search; use `semanticRatio: 0.0` or a real node.",
-            ));
-        }
+        p.semantic = semantic_kind(body, index, &embedder, ratio, p.q.as_deref())?;
     }
     // Semantic checks against the index come after the shape checks, as in Meilisearch.
     if let Some(filter) = body.get("filter").filter(|f| !f.is_null()) {
@@ -316,6 +301,107 @@ pub(crate) fn parse_params(
         p.distinct = Some(field.to_owned());
     }
     Ok(p)
+}
+
+/// Decide what a search with `hybrid` runs, in Meilisearch's order of cases: a
+/// keyword search (ratio 0, or neither a query nor a vector), a semantic search with
+/// the given vector (ratio 1, or no query), or a hybrid search, which the fake cannot
+/// run (nor a semantic search that would have to embed the query).
+fn semantic_kind(
+    body: &Map<String, Value>,
+    index: &IndexContext<'_>,
+    embedder: &str,
+    ratio: f64,
+    q: Option<&str>,
+) -> Result<Option<(String, Vec<f32>)>, MeiliError> {
+    let vector = body.get("vector").filter(|v| !v.is_null());
+    let has_query = q.is_some_and(|q| !q.trim().is_empty());
+    if ratio == 0.0 || (!has_query && vector.is_none()) {
+        return Ok(None);
+    }
+    if !crate::vectors::embedder_names(index)
+        .iter()
+        .any(|name| name == embedder)
+    {
+        return Err(invalid(
+            "invalid_search_embedder",
+            format!("Cannot find embedder with name `{embedder}`."),
+        ));
+    }
+    let unsupported = || {
+        MeiliError::new(
+            501,
+            "unsupported_by_fake_node",
+            "internal",
+            "The fake Meilisearch node does not embed queries nor run hybrid search; send `vector` with `semanticRatio: 1.0`, use `semanticRatio: 0.0`, or a real node.",
+        )
+    };
+    let Some(vector) = vector else {
+        return Err(unsupported());
+    };
+    if has_query && ratio != 1.0 {
+        return Err(unsupported());
+    }
+    let values: Vec<f32> = vector
+        .as_array()
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(Value::as_f64)
+                .map(|f| f as f32)
+                .collect()
+        })
+        .unwrap_or_default();
+    if let Some(expected) = crate::vectors::dimensions(index, embedder) {
+        if expected != values.len() {
+            return Err(invalid(
+                "invalid_vector_dimensions",
+                format!(
+                    "Invalid vector dimensions: expected: `{expected}`, found: `{}`.",
+                    values.len()
+                ),
+            ));
+        }
+    }
+    Ok(Some((embedder.to_owned(), values)))
+}
+
+/// Score documents for a semantic search: by their best similarity to the query
+/// vector, highest first; documents without an embedding come last with a `null`
+/// similarity (and a score of 0), as Meilisearch's vector sort ends.
+fn semantic_scored<'a>(
+    docs: impl Iterator<Item = &'a Document>,
+    params: &SearchParams,
+    embedder: &str,
+    vector: &[f32],
+) -> Vec<Scored<'a>> {
+    let mut scored: Vec<(Option<f32>, &'a Document)> = docs
+        .filter(|doc| params.filter.as_ref().is_none_or(|f| matches(doc, f)))
+        .map(|doc| (crate::vectors::best_similarity(doc, embedder, vector), doc))
+        .collect();
+    // Stable: equal similarities keep insertion order (Meilisearch: document id order).
+    scored.sort_by(|(a, _), (b, _)| match (a, b) {
+        (Some(a), Some(b)) => b.total_cmp(a),
+        (Some(_), None) => Ordering::Less,
+        (None, Some(_)) => Ordering::Greater,
+        (None, None) => Ordering::Equal,
+    });
+    scored
+        .into_iter()
+        .map(|(similarity, doc)| {
+            let mut details = Map::new();
+            details.insert(
+                "vectorSort".into(),
+                json!({"order": 0, "similarity": similarity.map(f64::from)}),
+            );
+            Scored {
+                doc,
+                steps: Vec::new(),
+                details,
+                score: similarity.map(f64::from).unwrap_or(0.0),
+            }
+        })
+        .collect()
 }
 
 /// A ranking rule of the index.
@@ -964,11 +1050,17 @@ pub fn search<'a>(
     let params = parse_params(query, &index)?;
     let parsed = parse_query(params.q.as_deref().unwrap_or(""), &index);
     let rules = ranking_rules(&index);
-    let mut scored: Vec<Scored<'a>> = docs
-        .filter(|doc| params.filter.as_ref().is_none_or(|f| matches(doc, f)))
-        .filter_map(|doc| score_document(doc, &index, &rules, &parsed, &params))
-        .collect();
-    scored.sort_by(|a, b| compare_steps(&a.steps, &b.steps));
+    let mut scored: Vec<Scored<'a>> = match &params.semantic {
+        Some((embedder, vector)) => semantic_scored(docs, &params, embedder, vector),
+        None => {
+            let mut scored: Vec<Scored<'a>> = docs
+                .filter(|doc| params.filter.as_ref().is_none_or(|f| matches(doc, f)))
+                .filter_map(|doc| score_document(doc, &index, &rules, &parsed, &params))
+                .collect();
+            scored.sort_by(|a, b| compare_steps(&a.steps, &b.steps));
+            scored
+        }
+    };
     if let Some(threshold) = params.threshold {
         scored.retain(|s| s.score >= threshold);
     }
@@ -1036,7 +1128,7 @@ pub fn search<'a>(
         .iter()
         .map(|s| {
             let mut shown = project(s.doc, index, params.attributes_to_retrieve.as_deref());
-            strip_vectors(&mut shown, params.retrieve_vectors);
+            strip_vectors(&mut shown, s.doc, params.retrieve_vectors, &index);
             let displayed = project(s.doc, index, None);
             if let Some((formatted, positions)) =
                 format_hit(&shown, &displayed, format_words, &params.format, &index)
@@ -1064,6 +1156,14 @@ pub fn search<'a>(
     let mut out = Map::new();
     out.insert("hits".into(), Value::from(hits));
     out.insert("query".into(), json!(params.q.clone().unwrap_or_default()));
+    if let (Some((_, vector)), true) = (&params.semantic, params.retrieve_vectors) {
+        let shown: Vec<Value> = vector
+            .iter()
+            .copied()
+            .map(crate::vectors::f32_value)
+            .collect();
+        out.insert("queryVector".into(), Value::Array(shown));
+    }
     out.insert("processingTimeMs".into(), json!(0));
     if page_mode {
         let per_page = params.hits_per_page.unwrap_or(20);
@@ -1088,6 +1188,10 @@ pub fn search<'a>(
         out.insert("facetStats".into(), Value::Object(stats));
     }
     out.insert("requestUid".into(), json!(request_uid()));
+    if params.semantic.is_some() {
+        // Meilisearch counts the hits its semantic search returned.
+        out.insert("semanticHitCount".into(), json!(window.len()));
+    }
     Ok(Value::Object(out))
 }
 

@@ -119,9 +119,10 @@ fn backticked(items: &[&str]) -> String {
         .join(", ")
 }
 
-/// The "did you mean `x`? " hint: the closest accepted word within a typo budget that
-/// grows with the length of what was received (none below four bytes).
-fn did_you_mean(received: &str, accepted: &[&str]) -> String {
+/// The "did you mean `x`? " hint of Meilisearch's body and query-string errors: the
+/// closest accepted word within a typo budget that grows with the length of what was
+/// received (none below four bytes).
+pub fn did_you_mean(received: &str, accepted: &[&str]) -> String {
     let budget = match received.len() {
         0..=3 => return String::new(),
         4..=7 => 1,

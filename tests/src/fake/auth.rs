@@ -207,6 +207,17 @@ pub struct Grant {
 }
 
 impl Grant {
+    /// Whether the key may access every index (the master key, or a key on `*`).
+    pub fn all_indexes(&self) -> bool {
+        self.key_indexes
+            .as_ref()
+            .is_none_or(|patterns| patterns.iter().any(|p| p == "*"))
+            && self
+                .tenant_rules
+                .as_ref()
+                .is_none_or(|rules| rules.contains_key("*"))
+    }
+
     /// Whether `index` may be seen with this grant.
     pub fn allows_index(&self, index: &str) -> bool {
         self.key_indexes
@@ -241,6 +252,24 @@ struct Claims {
     api_key_uid: String,
 }
 
+/// The token of an `Authorization` header (`None` without a header). A header that
+/// is not `Bearer <token>` is refused whether or not the node has a master key.
+fn bearer_token(authorization: Option<&str>) -> Result<Option<&str>, ApiError> {
+    match authorization {
+        None => Ok(None),
+        Some(header) => {
+            let mut parts = header.splitn(2, ' ');
+            match parts.next() {
+                Some("Bearer") => match parts.next() {
+                    Some(token) => Ok(Some(token)),
+                    None => Err(error::invalid_api_key("The provided API key is invalid.")),
+                },
+                _ => Err(error::missing_authorization_header()),
+            }
+        }
+    }
+}
+
 /// Check the `Authorization` header for `action` on `index` (None for routes that are not
 /// about one index). `master_key` None means the node is open: every route except the
 /// key routes is allowed.
@@ -253,19 +282,7 @@ pub fn authorize(
     now: OffsetDateTime,
 ) -> Result<Grant, ApiError> {
     let is_keys_action = action.starts_with("keys.");
-    let token = match authorization {
-        None => None,
-        Some(header) => {
-            let mut parts = header.splitn(2, ' ');
-            match parts.next() {
-                Some("Bearer") => match parts.next() {
-                    Some(token) => Some(token),
-                    None => return Err(error::invalid_api_key("The provided API key is invalid.")),
-                },
-                _ => return Err(error::missing_authorization_header()),
-            }
-        }
-    };
+    let token = bearer_token(authorization)?;
     let Some(master_key) = master_key else {
         return if is_keys_action {
             Err(error::missing_master_key())
@@ -297,7 +314,8 @@ pub fn authorize(
             .find(|k| derive_key(&k.uid, master_key) == token)
             .ok_or_else(invalid)?,
     };
-    if key.is_expired(now) {
+    // A key on no index grants nothing, anywhere.
+    if key.is_expired(now) || key.indexes.is_empty() {
         return Err(invalid());
     }
     let grant = Grant {

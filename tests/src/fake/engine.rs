@@ -27,9 +27,60 @@ pub fn search(index: &Index, query: &Value) -> Result<Value, MeiliError> {
     eng::search(index.docs.iter(), index.context(), query)
 }
 
+/// A search over the documents whose primary key is in `ids` only.
+pub fn search_among(
+    index: &Index,
+    ids: &std::collections::HashSet<String>,
+    query: &Value,
+) -> Result<Value, MeiliError> {
+    let pk = index.primary_key.as_deref();
+    let docs = index.docs.iter().filter(|doc| {
+        pk.and_then(|pk| doc.get(pk))
+            .and_then(super::worker::id_string)
+            .is_some_and(|id| ids.contains(&id))
+    });
+    eng::search(docs, index.context(), query)
+}
+
 /// `POST /indexes/{uid}/facet-search`.
 pub fn facet_search(index: &Index, query: &Value) -> Result<Value, MeiliError> {
     eng::facet_search(index.docs.iter(), index.context(), query)
+}
+
+/// Query parameters of `GET /indexes/{uid}/similar`, in Meilisearch's order.
+pub const SIMILAR_GET_PARAMS: &[&str] = &[
+    "id",
+    "embedder",
+    "offset",
+    "limit",
+    "attributesToRetrieve",
+    "retrieveVectors",
+    "filter",
+    "showRankingScore",
+    "showRankingScoreDetails",
+    "showPerformanceDetails",
+    "rankingScoreThreshold",
+];
+
+/// One document as `GET /indexes/{uid}/documents/{id}` shows it: projected, with
+/// `_vectors` hidden or in Meilisearch's retrieved form.
+pub fn show_document(
+    index: &Index,
+    doc: &Document,
+    fields: Option<&[String]>,
+    retrieve_vectors: bool,
+) -> Document {
+    eng::show_document(doc, index.context(), fields, retrieve_vectors)
+}
+
+/// `POST /indexes/{uid}/similar`.
+pub fn similar(index: &Index, query: &Value, visible: Option<&Value>) -> Result<Value, MeiliError> {
+    eng::similar(index.docs.iter(), index.context(), query, visible)
+}
+
+/// `POST /indexes/{uid}/fields`.
+pub fn list_fields(index: &Index, query: &Value) -> Result<Value, MeiliError> {
+    eng::list_fields(index.docs.iter(), index.context(), query)
 }
 
 /// `GET /indexes/{uid}/documents` and `POST /indexes/{uid}/documents/fetch`.

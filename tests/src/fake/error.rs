@@ -232,7 +232,8 @@ pub fn unknown_parameter(name: &str, expected: &[&str]) -> ApiError {
     bad(
         "bad_request",
         format!(
-            "Unknown parameter `{name}`: expected one of {}",
+            "Unknown parameter `{name}`: {}expected one of {}",
+            miroir_fake_engine::did_you_mean(name, expected),
             backticked(expected)
         ),
     )

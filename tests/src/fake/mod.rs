@@ -11,6 +11,7 @@
 pub mod auth;
 pub mod engine;
 pub mod error;
+pub mod federation;
 pub mod payload;
 pub mod routes;
 pub mod store;

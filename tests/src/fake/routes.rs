@@ -37,6 +37,7 @@ pub fn router(node: Arc<Node>) -> Router {
             get(get_index).patch(update_index).delete(delete_index),
         )
         .route("/indexes/{uid}/stats", get(index_stats))
+        .route("/indexes/{uid}/compact", post(compact_index))
         .route(
             "/indexes/{uid}/settings",
             get(get_settings)
@@ -73,12 +74,15 @@ pub fn router(node: Arc<Node>) -> Router {
         )
         .route("/indexes/{uid}/search", get(search_get).post(search_post))
         .route("/indexes/{uid}/facet-search", post(facet_search))
+        .route("/indexes/{uid}/fields", post(list_fields))
         .route(
             "/indexes/{uid}/similar",
             get(similar_get).post(similar_post),
         )
         .route("/multi-search", post(multi_search))
         .route("/swap-indexes", post(swap_indexes))
+        .route("/dumps", post(create_dump))
+        .route("/snapshots", post(create_snapshot))
         .route("/tasks", get(list_tasks).delete(delete_tasks))
         .route("/tasks/cancel", post(cancel_tasks))
         .route("/tasks/{uid}", get(get_task))
@@ -115,6 +119,7 @@ fn required_action(method: &Method, path: &str) -> Option<(&'static str, Option<
         ("PATCH", ["indexes", _]) => "indexes.update",
         ("DELETE", ["indexes", _]) => "indexes.delete",
         ("GET", ["indexes", _, "stats"]) => "stats.get",
+        ("POST", ["indexes", _, "compact"]) => "indexes.compact",
         ("GET", ["indexes", _, "settings", ..]) => "settings.get",
         (_, ["indexes", _, "settings", ..]) => "settings.update",
         ("GET", ["indexes", _, "documents", ..]) => "documents.get",
@@ -123,8 +128,11 @@ fn required_action(method: &Method, path: &str) -> Option<(&'static str, Option<
         ("POST" | "PUT", ["indexes", _, "documents"]) => "documents.add",
         (_, ["indexes", _, "documents", ..]) => "documents.delete",
         (_, ["indexes", _, "search" | "facet-search" | "similar"]) => "search",
+        ("POST", ["indexes", _, "fields"]) => "fields.post",
         ("POST", ["multi-search"]) => "search",
         ("POST", ["swap-indexes"]) => "indexes.swap",
+        ("POST", ["dumps"]) => "dumps.create",
+        ("POST", ["snapshots"]) => "snapshots.create",
         ("GET", ["tasks", ..]) => "tasks.get",
         ("POST", ["tasks", "cancel"]) => "tasks.cancel",
         ("DELETE", ["tasks"]) => "tasks.delete",
@@ -234,7 +242,7 @@ async fn json_body(node: &Node, headers: &HeaderMap, body: Body) -> ApiResult<Va
     serde_json::from_slice(&bytes).map_err(|e| error::malformed_json(&e))
 }
 
-fn json_type_name(value: &Value) -> &'static str {
+pub(super) fn json_type_name(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",
@@ -246,7 +254,7 @@ fn json_type_name(value: &Value) -> &'static str {
     }
 }
 
-fn expect_object(value: Value) -> ApiResult<Map<String, Value>> {
+pub(super) fn expect_object(value: Value) -> ApiResult<Map<String, Value>> {
     match value {
         Value::Object(map) => Ok(map),
         other => Err(error::bad(
@@ -270,7 +278,11 @@ fn check_index_uid(uid: &str) -> ApiResult<()> {
     }
 }
 
-fn with_index<T>(node: &Node, uid: &str, f: impl FnOnce(&Index) -> ApiResult<T>) -> ApiResult<T> {
+pub(super) fn with_index<T>(
+    node: &Node,
+    uid: &str,
+    f: impl FnOnce(&Index) -> ApiResult<T>,
+) -> ApiResult<T> {
     check_index_uid(uid)?;
     let store = node.lock();
     let index = store
@@ -334,22 +346,66 @@ async fn version() -> Json<Value> {
     }))
 }
 
-fn stats_of(index: &Index, is_indexing: bool) -> Value {
+/// How the stats query asks sizes to be shown.
+#[derive(Clone, Copy, Default)]
+struct SizeView {
+    /// `sizeFormat=human`.
+    human: bool,
+    /// `showInternalDatabaseSizes=true`.
+    internal: bool,
+}
+
+impl SizeView {
+    /// A size the way Meilisearch prints it: bytes, or binary units with at most two
+    /// decimals (`4 KiB`, `1.99 KiB`, `640 B`).
+    fn size(self, bytes: usize) -> Value {
+        if !self.human {
+            return json!(bytes);
+        }
+        let units = ["B", "KiB", "MiB", "GiB", "TiB"];
+        let (mut value, mut unit) = (bytes as f64, 0);
+        while value >= 1024.0 && unit + 1 < units.len() {
+            value /= 1024.0;
+            unit += 1;
+        }
+        let printed = format!("{value:.2}");
+        json!(format!(
+            "{} {}",
+            printed.trim_end_matches('0').trim_end_matches('.'),
+            units[unit]
+        ))
+    }
+}
+
+fn stats_of(index: &Index, is_indexing: bool, view: SizeView) -> Value {
     let raw_size: usize = index
         .docs
         .iter()
         .map(|d| Value::Object(d.clone()).to_string().len())
         .sum();
     let count = index.docs.len();
-    json!({
-        "numberOfDocuments": count,
-        "rawDocumentDbSize": raw_size,
-        "avgDocumentSize": raw_size.checked_div(count).unwrap_or(0),
-        "isIndexing": is_indexing,
-        "numberOfEmbeddings": 0,
-        "numberOfEmbeddedDocuments": 0,
-        "fieldDistribution": engine::field_distribution(index),
-    })
+    let mut stats = Map::new();
+    stats.insert("numberOfDocuments".into(), json!(count));
+    stats.insert("rawDocumentDbSize".into(), view.size(raw_size));
+    stats.insert(
+        "avgDocumentSize".into(),
+        view.size(raw_size.checked_div(count).unwrap_or(0)),
+    );
+    stats.insert("isIndexing".into(), json!(is_indexing));
+    if view.internal {
+        // The fake keeps documents only: one "database" for them, one for the rest.
+        stats.insert(
+            "internalDatabaseSizes".into(),
+            json!({"main": view.size(4096), "documents": view.size(raw_size)}),
+        );
+    }
+    stats.insert("numberOfEmbeddings".into(), json!(0));
+    stats.insert("numberOfEmbeddedDocuments".into(), json!(0));
+    stats.insert(
+        "fieldDistribution".into(),
+        Value::Object(engine::field_distribution(index)),
+    );
+    Value::Object(stats)
 }
 
 fn is_indexing(store: &super::store::Store, uid: &str) -> bool {
@@ -359,7 +415,53 @@ fn is_indexing(store: &super::store::Store, uid: &str) -> bool {
         .any(|t| t.status == tasks::TaskStatus::Processing && t.index_uid.as_deref() == Some(uid))
 }
 
-async fn global_stats(State(node): Shared, Extension(grant): Extension<Grant>) -> Json<Value> {
+/// Meilisearch's validation of the stats query, and how sizes are to be shown.
+fn check_stats_params(raw: Option<&str>) -> ApiResult<SizeView> {
+    let mut view = SizeView::default();
+    for (name, value) in params(raw) {
+        match name.as_str() {
+            "sizeFormat" if value != "human" && value != "raw" => {
+                return Err(error::bad(
+                    "invalid_stats_size_format",
+                    format!("Unknown value `{value}` for parameter `sizeFormat`: expected one of `human`, `raw`"),
+                ))
+            }
+            "showInternalDatabaseSizes" if value != "true" && value != "false" => {
+                return Err(error::bad(
+                    "invalid_stats_show_internal_database_sizes",
+                    format!("Invalid value in parameter `showInternalDatabaseSizes`: could not parse `{value}` as a boolean, expected either `true` or `false`"),
+                ))
+            }
+            "sizeFormat" => view.human = value == "human",
+            "showInternalDatabaseSizes" => view.internal = value == "true",
+            other => {
+                return Err(error::unknown_parameter(
+                    other,
+                    &["showInternalDatabaseSizes", "sizeFormat"],
+                ))
+            }
+        }
+    }
+    Ok(view)
+}
+
+/// Reject any query parameter but `customMetadata`, as Meilisearch's deletions do.
+fn check_custom_metadata_only(raw: Option<&str>) -> ApiResult<()> {
+    match params(raw)
+        .into_iter()
+        .find(|(name, _)| name != "customMetadata")
+    {
+        Some((name, _)) => Err(error::unknown_parameter(&name, &["customMetadata"])),
+        None => Ok(()),
+    }
+}
+
+async fn global_stats(
+    State(node): Shared,
+    Extension(grant): Extension<Grant>,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Json<Value>> {
+    let view = check_stats_params(raw.as_deref())?;
     let store = node.lock();
     let mut indexes = Map::new();
     let mut total = 0usize;
@@ -368,26 +470,32 @@ async fn global_stats(State(node): Shared, Extension(grant): Extension<Grant>) -
         .iter()
         .filter(|(uid, _)| grant.allows_index(uid))
     {
-        let stats = stats_of(index, is_indexing(&store, uid));
-        total += stats["rawDocumentDbSize"].as_u64().unwrap_or(0) as usize;
-        indexes.insert(uid.clone(), stats);
+        total += stats_of(index, false, SizeView::default())["rawDocumentDbSize"]
+            .as_u64()
+            .unwrap_or(0) as usize;
+        indexes.insert(uid.clone(), stats_of(index, is_indexing(&store, uid), view));
     }
-    Json(json!({
-        "databaseSize": total,
-        "usedDatabaseSize": total,
+    Ok(Json(json!({
+        "databaseSize": view.size(total),
+        "usedDatabaseSize": view.size(total),
         "lastUpdate": store.last_update.map(tasks::rfc3339),
         "indexes": indexes,
-    }))
+    })))
 }
 
-async fn index_stats(State(node): Shared, Path(uid): Path<String>) -> ApiResult<Json<Value>> {
+async fn index_stats(
+    State(node): Shared,
+    Path(uid): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Json<Value>> {
+    let view = check_stats_params(raw.as_deref())?;
     check_index_uid(&uid)?;
     let store = node.lock();
     let index = store
         .indexes
         .get(&uid)
         .ok_or_else(|| ApiError(error::index_not_found(&uid)))?;
-    Ok(Json(stats_of(index, is_indexing(&store, &uid))))
+    Ok(Json(stats_of(index, is_indexing(&store, &uid), view)))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -526,6 +634,17 @@ async fn delete_index(State(node): Shared, Path(uid): Path<String>) -> ApiResult
     )))
 }
 
+/// Meilisearch enqueues a compaction without checking that the index exists; the task
+/// fails with `index_not_found` when it does not.
+async fn compact_index(State(node): Shared, Path(uid): Path<String>) -> ApiResult<Response> {
+    check_index_uid(&uid)?;
+    Ok(accepted(node.enqueue(
+        Some(uid),
+        Operation::IndexCompaction,
+        None,
+    )))
+}
+
 async fn swap_indexes(
     State(node): Shared,
     Extension(grant): Extension<Grant>,
@@ -628,6 +747,16 @@ async fn swap_indexes(
         Operation::IndexSwap { swaps },
         None,
     )))
+}
+
+/// `POST /dumps`: the dump is not written anywhere; the task reports a dump uid.
+async fn create_dump(State(node): Shared) -> Response {
+    accepted(node.enqueue(None, Operation::DumpCreation, None))
+}
+
+/// `POST /snapshots`: nothing is written; the task succeeds.
+async fn create_snapshot(State(node): Shared) -> Response {
+    accepted(node.enqueue(None, Operation::SnapshotCreation, None))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -991,11 +1120,12 @@ async fn get_document(
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Json<Value>> {
     let mut fields: Option<Vec<String>> = None;
+    let mut retrieve_vectors = false;
     for (name, value) in params(raw.as_deref()) {
         match name.as_str() {
             "fields" => fields = Some(value.split(',').map(|s| s.trim().to_owned()).collect()),
             "retrieveVectors" => {
-                parse_bool(
+                retrieve_vectors = parse_bool(
                     "invalid_document_retrieve_vectors",
                     "retrieveVectors",
                     &value,
@@ -1014,10 +1144,11 @@ async fn get_document(
             .docs
             .get(&id)
             .ok_or_else(|| error::document_not_found(&id))?;
-        Ok(Json(Value::Object(engine::project(
+        Ok(Json(Value::Object(engine::show_document(
             index,
             doc,
             fields.as_deref(),
+            retrieve_vectors,
         ))))
     })
 }
@@ -1025,7 +1156,9 @@ async fn get_document(
 async fn delete_document(
     State(node): Shared,
     Path((uid, id)): Path<(String, String)>,
+    RawQuery(raw): RawQuery,
 ) -> ApiResult<Response> {
+    check_custom_metadata_only(raw.as_deref())?;
     check_index_uid(&uid)?;
     Ok(accepted(node.enqueue(
         Some(uid),
@@ -1037,9 +1170,11 @@ async fn delete_document(
 async fn delete_documents_batch(
     State(node): Shared,
     Path(uid): Path<String>,
+    RawQuery(raw): RawQuery,
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<Response> {
+    check_custom_metadata_only(raw.as_deref())?;
     check_index_uid(&uid)?;
     let body = json_body(&node, &headers, body).await?;
     // This route takes its body through serde, whose type errors Meilisearch relays.
@@ -1096,7 +1231,12 @@ async fn delete_documents_by_filter(
     )))
 }
 
-async fn clear_documents(State(node): Shared, Path(uid): Path<String>) -> ApiResult<Response> {
+async fn clear_documents(
+    State(node): Shared,
+    Path(uid): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Response> {
+    check_custom_metadata_only(raw.as_deref())?;
     check_index_uid(&uid)?;
     Ok(accepted(node.enqueue(
         Some(uid),
@@ -1308,7 +1448,7 @@ fn apply_tenant_filter(grant: &Grant, index: &str, query: &mut Map<String, Value
     query.insert("filter".into(), fused);
 }
 
-fn run_search(node: &Node, grant: &Grant, uid: &str, query: Value) -> ApiResult<Value> {
+pub(super) fn run_search(node: &Node, grant: &Grant, uid: &str, query: Value) -> ApiResult<Value> {
     let mut query = expect_object(query)?;
     apply_tenant_filter(grant, uid, &mut query);
     with_index(node, uid, |index| {
@@ -1352,55 +1492,98 @@ async fn facet_search(
     })
 }
 
-fn no_embedder(node: &Node, uid: &str, embedder: Option<&str>) -> ApiError {
-    if let Err(e) = with_index(node, uid, |_| Ok(())) {
-        return e;
+/// Convert `GET /similar` query parameters into the body form, as Meilisearch does.
+fn similar_query_from_params(raw: Option<&str>) -> ApiResult<Value> {
+    let mut query = Map::new();
+    for (name, value) in params(raw) {
+        let code = format!("invalid_similar_{}", snake(&name));
+        let converted = match name.as_str() {
+            "id" | "embedder" => Value::String(value),
+            "offset" | "limit" => json!(parse_usize(&code, &name, &value)?),
+            "attributesToRetrieve" => comma_list(&value),
+            "retrieveVectors" | "showRankingScore" | "showRankingScoreDetails"
+            | "showPerformanceDetails" => json!(parse_bool(&code, &name, &value)?),
+            "filter" => serde_json::from_str(&value).unwrap_or(Value::String(value)),
+            "rankingScoreThreshold" => match value.parse::<f64>() {
+                Ok(v) if (0.0..=1.0).contains(&v) => json!(v),
+                // Meilisearch words an unparsable value like one out of range.
+                _ => {
+                    return Err(error::bad(
+                        &code,
+                        "Invalid value in parameter `rankingScoreThreshold`: the value of `rankingScoreThreshold` is invalid, expected a float between `0.0` and `1.0`.",
+                    ))
+                }
+            },
+            other => {
+                return Err(error::unknown_parameter(other, engine::SIMILAR_GET_PARAMS));
+            }
+        };
+        query.insert(name, converted);
     }
-    match embedder {
-        Some(name) => error::bad(
-            "invalid_similar_embedder",
-            format!("Cannot find embedder with name `{name}`."),
-        ),
-        None => error::bad("bad_request", "Missing parameter `embedder`"),
+    for required in ["id", "embedder"] {
+        if !query.contains_key(required) {
+            return Err(error::bad(
+                "bad_request",
+                format!("Missing parameter `{required}`"),
+            ));
+        }
     }
+    Ok(Value::Object(query))
+}
+
+fn run_similar(node: &Node, grant: &Grant, uid: &str, query: Value) -> ApiResult<Json<Value>> {
+    let mut query = expect_object(query)?;
+    apply_tenant_filter(grant, uid, &mut query);
+    let visible = grant.tenant_filter(uid);
+    with_index(node, uid, |index| {
+        Ok(Json(engine::similar(
+            index,
+            &Value::Object(query),
+            visible.as_ref(),
+        )?))
+    })
 }
 
 async fn similar_get(
     State(node): Shared,
+    Extension(grant): Extension<Grant>,
     Path(uid): Path<String>,
     RawQuery(raw): RawQuery,
-) -> ApiError {
-    let embedder = params(raw.as_deref())
-        .into_iter()
-        .find(|(k, _)| k == "embedder")
-        .map(|(_, v)| v);
-    no_embedder(&node, &uid, embedder.as_deref())
+) -> ApiResult<Json<Value>> {
+    check_index_uid(&uid)?;
+    let query = similar_query_from_params(raw.as_deref())?;
+    run_similar(&node, &grant, &uid, query)
 }
 
 async fn similar_post(
     State(node): Shared,
+    Extension(grant): Extension<Grant>,
     Path(uid): Path<String>,
     headers: HeaderMap,
     body: Body,
-) -> ApiError {
-    let body = match json_body(&node, &headers, body).await {
-        Ok(b) => b,
-        Err(e) => return e,
-    };
-    let embedder = body
-        .get("embedder")
-        .and_then(Value::as_str)
-        .map(str::to_owned);
-    match embedder {
-        Some(name) => no_embedder(&node, &uid, Some(&name)),
-        None => error::bad("missing_similar_embedder", "Missing field `embedder`"),
-    }
+) -> ApiResult<Json<Value>> {
+    check_index_uid(&uid)?;
+    let query = json_body(&node, &headers, body).await?;
+    run_similar(&node, &grant, &uid, query)
+}
+
+async fn list_fields(
+    State(node): Shared,
+    Path(uid): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<Json<Value>> {
+    check_index_uid(&uid)?;
+    let query = json_body(&node, &headers, body).await?;
+    with_index(&node, &uid, |index| {
+        Ok(Json(engine::list_fields(index, &query)?))
+    })
 }
 
 /// Locate an error of query `i` of a multi-search the way Meilisearch does: body
 /// deserialization errors say "inside `.queries[i]`" (and list `indexUid` and
 /// `federationOptions` among the known fields), other errors are prefixed.
-fn query_error(i: usize, e: ApiError) -> ApiError {
+pub(super) fn query_error(i: usize, e: ApiError) -> ApiError {
     let mut inner = e.0;
     let unknown = inner
         .message
@@ -1453,7 +1636,9 @@ async fn multi_search(
         None => return Err(error::bad("bad_request", "Missing field `queries`")),
     };
     if let Some(federation) = federation {
-        return Ok(Json(federated_search(&node, &grant, federation, queries)?));
+        return Ok(Json(super::federation::federated_search(
+            &node, &grant, federation, queries,
+        )?));
     }
     let mut results = Vec::with_capacity(queries.len());
     for (i, query) in queries.into_iter().enumerate() {
@@ -1484,146 +1669,6 @@ async fn multi_search(
     Ok(Json(json!({ "results": results })))
 }
 
-/// Federated multi-search: every query runs with ranking scores on, and the hits are
-/// merged by weighted ranking score (`federationOptions.weight`, default 1), ties going
-/// to the earlier query, each query's own order kept. Meilisearch compares the
-/// weighted score details rule by rule first; the fake compares global scores only.
-fn federated_search(
-    node: &Node,
-    grant: &Grant,
-    federation: Map<String, Value>,
-    queries: Vec<Value>,
-) -> ApiResult<Value> {
-    let mut limit = 20usize;
-    let mut offset = 0usize;
-    for (key, value) in &federation {
-        let number = || {
-            value.as_u64().map(|n| n as usize).ok_or_else(|| {
-                error::bad(
-                    &format!("invalid_multi_search_federation_{key}"),
-                    format!(
-                        "Invalid value type at `.federation.{key}`: expected a positive integer, but found {}: `{value}`",
-                        json_type_name(value)
-                    ),
-                )
-            })
-        };
-        match key.as_str() {
-            "limit" => limit = number()?,
-            "offset" => offset = number()?,
-            other => {
-                return Err(error::bad(
-                    "bad_request",
-                    format!("The fake Meilisearch node does not implement `federation.{other}`."),
-                ))
-            }
-        }
-    }
-    let mut per_query: Vec<std::collections::VecDeque<(f64, Value)>> = Vec::new();
-    let mut estimated_total = 0u64;
-    let mut request_uid = Value::Null;
-    for (i, query) in queries.into_iter().enumerate() {
-        let inside = |e: ApiError| query_error(i, e);
-        let mut query = expect_object(query).map_err(inside)?;
-        let uid = match query.remove("indexUid") {
-            Some(Value::String(uid)) => uid,
-            _ => {
-                return Err(error::bad(
-                    "missing_index_uid",
-                    format!("Missing field `indexUid` inside `.queries[{i}]`"),
-                ))
-            }
-        };
-        for field in ["offset", "limit", "page", "hitsPerPage"] {
-            if query.contains_key(field) {
-                return Err(inside(error::bad(
-                    "invalid_multi_search_query_pagination",
-                    format!("Using pagination options is not allowed in federated queries.\n - Hint: remove `{field}` from the query or remove `federation` from the request\n - Hint: pass `federation.limit` and `federation.offset` for pagination in federated search"),
-                )));
-            }
-        }
-        if query.contains_key("facets") {
-            return Err(inside(error::bad(
-                "bad_request",
-                "The fake Meilisearch node does not implement facets in federated queries.",
-            )));
-        }
-        let weight = match query.remove("federationOptions") {
-            Some(Value::Object(options)) => {
-                options.get("weight").and_then(Value::as_f64).unwrap_or(1.0)
-            }
-            _ => 1.0,
-        };
-        if !grant.allows_index(&uid) {
-            return Err(inside(error::invalid_api_key(
-                "The provided API key is invalid.",
-            )));
-        }
-        let show_score = query.get("showRankingScore") == Some(&Value::Bool(true));
-        query.insert("showRankingScore".into(), Value::Bool(true));
-        query.insert("limit".into(), json!(offset + limit));
-        let result = run_search(node, grant, &uid, Value::Object(query)).map_err(inside)?;
-        estimated_total += result
-            .get("estimatedTotalHits")
-            .or_else(|| result.get("totalHits"))
-            .and_then(Value::as_u64)
-            .unwrap_or(0);
-        if request_uid.is_null() {
-            request_uid = result.get("requestUid").cloned().unwrap_or(Value::Null);
-        }
-        let hits = result
-            .get("hits")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
-        let mut queue = std::collections::VecDeque::new();
-        for hit in hits {
-            let Value::Object(mut hit) = hit else {
-                continue;
-            };
-            let score = hit
-                .get("_rankingScore")
-                .and_then(Value::as_f64)
-                .unwrap_or(0.0);
-            if !show_score {
-                hit.remove("_rankingScore");
-            }
-            let weighted = score * weight;
-            hit.insert(
-                "_federation".into(),
-                json!({ "indexUid": uid, "queriesPosition": i, "weightedRankingScore": weighted }),
-            );
-            queue.push_back((weighted, Value::Object(hit)));
-        }
-        per_query.push(queue);
-    }
-    // K-way merge: the greatest weighted score first, ties to the earlier query.
-    let mut merged = Vec::new();
-    while merged.len() < offset + limit {
-        let mut best: Option<(usize, f64)> = None;
-        for (i, queue) in per_query.iter().enumerate() {
-            if let Some((score, _)) = queue.front() {
-                if best.is_none_or(|(_, b)| *score > b) {
-                    best = Some((i, *score));
-                }
-            }
-        }
-        let Some((i, _)) = best else { break };
-        if let Some((_, hit)) = per_query[i].pop_front() {
-            merged.push(hit);
-        }
-    }
-    let hits: Vec<Value> = merged.into_iter().skip(offset).collect();
-    Ok(json!({
-        "hits": hits,
-        "processingTimeMs": 0,
-        "limit": limit,
-        "offset": offset,
-        "estimatedTotalHits": estimated_total,
-        "requestUid": request_uid,
-    }))
-}
-
 // ---------------------------------------------------------------------------------------
 // Tasks and batches
 
@@ -1637,15 +1682,33 @@ async fn list_tasks(
     let items: Vec<(u32, &tasks::Task)> = store
         .tasks
         .values()
-        .filter(|t| query.matches(t) && visible_task(&grant, t))
+        .filter(|t| query.matches(t))
         .map(|t| (t.uid, t))
         .collect();
-    Ok(Json(paginate(items, &query, |t| t.view())))
+    // As Meilisearch: `total` counts every matching task; the page is cut first and
+    // the tasks the key may not see (and, with `indexUids`, tasks of several or no
+    // indexes) are removed from it afterwards.
+    let hidden_kinds = query.index_uids.is_some() || !grant.all_indexes();
+    Ok(Json(tasks::paginate_then_hide(
+        items,
+        &query,
+        |t| visible_task(&grant, t) && (!hidden_kinds || tasks::related_to_one_index(t.kind)),
+        |t| t.view(),
+    )))
 }
 
+/// Whether a key sees a task, as Meilisearch decides it: a key on every index sees
+/// every task; a key restricted to some indexes sees only the tasks of one index that
+/// it may access.
 fn visible_task(grant: &Grant, task: &tasks::Task) -> bool {
-    let indexes = tasks::task_indexes(task);
-    indexes.is_empty() || indexes.iter().all(|i| grant.allows_index(i))
+    if grant.all_indexes() {
+        return true;
+    }
+    tasks::related_to_one_index(task.kind)
+        && task
+            .index_uid
+            .as_deref()
+            .is_some_and(|uid| grant.allows_index(uid))
 }
 
 async fn get_task(
@@ -1666,7 +1729,12 @@ async fn get_task(
     }
 }
 
-fn cancel_or_delete(node: &Node, raw: Option<&str>, cancel: bool) -> ApiResult<Response> {
+fn cancel_or_delete(
+    node: &Node,
+    grant: &Grant,
+    raw: Option<&str>,
+    cancel: bool,
+) -> ApiResult<Response> {
     let query = TaskQuery::parse(raw, QueryRoute::CancelOrDelete)?;
     if !query.has_filters() {
         let verb = if cancel { "cancel" } else { "delete" };
@@ -1680,7 +1748,8 @@ fn cancel_or_delete(node: &Node, raw: Option<&str>, cancel: bool) -> ApiResult<R
         store
             .tasks
             .values()
-            .filter(|t| query.matches(t))
+            .filter(|t| query.matches(t) && visible_task(grant, t))
+            .filter(|t| query.index_uids.is_none() || tasks::related_to_one_index(t.kind))
             .map(|t| t.uid)
             .collect()
     };
@@ -1698,12 +1767,20 @@ fn cancel_or_delete(node: &Node, raw: Option<&str>, cancel: bool) -> ApiResult<R
         .into_response())
 }
 
-async fn cancel_tasks(State(node): Shared, RawQuery(raw): RawQuery) -> ApiResult<Response> {
-    cancel_or_delete(&node, raw.as_deref(), true)
+async fn cancel_tasks(
+    State(node): Shared,
+    Extension(grant): Extension<Grant>,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Response> {
+    cancel_or_delete(&node, &grant, raw.as_deref(), true)
 }
 
-async fn delete_tasks(State(node): Shared, RawQuery(raw): RawQuery) -> ApiResult<Response> {
-    cancel_or_delete(&node, raw.as_deref(), false)
+async fn delete_tasks(
+    State(node): Shared,
+    Extension(grant): Extension<Grant>,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Response> {
+    cancel_or_delete(&node, &grant, raw.as_deref(), false)
 }
 
 async fn list_batches(State(node): Shared, RawQuery(raw): RawQuery) -> ApiResult<Json<Value>> {

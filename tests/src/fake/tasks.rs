@@ -147,6 +147,12 @@ pub enum Operation {
         /// Uids matched by the query when the task was registered.
         matched: Vec<u32>,
     },
+    /// `POST /dumps`.
+    DumpCreation,
+    /// `POST /snapshots`.
+    SnapshotCreation,
+    /// `POST /indexes/{uid}/compact`.
+    IndexCompaction,
 }
 
 impl Operation {
@@ -164,6 +170,9 @@ impl Operation {
             Operation::IndexSwap { .. } => "indexSwap",
             Operation::TaskCancelation { .. } => "taskCancelation",
             Operation::TaskDeletion { .. } => "taskDeletion",
+            Operation::DumpCreation => "dumpCreation",
+            Operation::SnapshotCreation => "snapshotCreation",
+            Operation::IndexCompaction => "indexCompaction",
         }
     }
 }
@@ -228,6 +237,20 @@ pub enum Details {
         /// `?` + the query string.
         original_filter: String,
     },
+    /// Dump creation: the dump's uid once it is written.
+    Dump {
+        /// `YYYYMMDD-HHMMSSmmm`.
+        dump_uid: Option<String>,
+    },
+    /// A task Meilisearch shows without `details` (snapshot creation).
+    Absent,
+    /// Index compaction: the index's size before and after, once done.
+    IndexCompaction {
+        /// Size before, in bytes.
+        pre: Option<u64>,
+        /// Size after, in bytes.
+        post: Option<u64>,
+    },
 }
 
 impl Details {
@@ -275,6 +298,12 @@ impl Details {
                 deleted: None,
                 original_filter: filter,
             },
+            Operation::DumpCreation => Details::Dump { dump_uid: None },
+            Operation::SnapshotCreation => Details::Absent,
+            Operation::IndexCompaction => Details::IndexCompaction {
+                pre: None,
+                post: None,
+            },
         }
     }
 
@@ -288,7 +317,12 @@ impl Details {
             | Details::ClearAll { deleted } => *deleted = Some(0),
             Details::TaskCancelation { canceled, .. } => *canceled = Some(0),
             Details::TaskDeletion { deleted, .. } => *deleted = Some(0),
-            Details::Settings(_) | Details::IndexInfo { .. } | Details::IndexSwap(_) => {}
+            Details::Settings(_)
+            | Details::IndexInfo { .. }
+            | Details::IndexSwap(_)
+            | Details::Dump { .. }
+            | Details::Absent
+            | Details::IndexCompaction { .. } => {}
         }
         details
     }
@@ -316,6 +350,8 @@ impl Details {
                 "originalFilter": original_filter,
             }),
             Details::ClearAll { deleted } => json!({ "deletedDocuments": deleted }),
+            Details::Dump { dump_uid } => json!({ "dumpUid": dump_uid }),
+            Details::Absent => Value::Null,
             Details::Settings(settings) => Value::Object(settings.clone()),
             Details::IndexInfo {
                 primary_key,
@@ -356,7 +392,41 @@ impl Details {
                 "deletedTasks": deleted,
                 "originalFilter": original_filter,
             }),
+            Details::IndexCompaction { pre, post } => {
+                let mut map = Map::new();
+                if let Some(pre) = pre {
+                    map.insert("preCompactionSize".into(), json!(human_size(*pre)));
+                }
+                if let Some(post) = post {
+                    map.insert("postCompactionSize".into(), json!(human_size(*post)));
+                }
+                Value::Object(map)
+            }
         }
+    }
+}
+
+/// A byte count as Meilisearch prints sizes in task details: in the largest decimal
+/// or binary unit not above it (`KB`, `KiB`, `MB`, `MiB`, ...), the value printed in
+/// full (`3.4609375 KiB`), bytes below 1000 as `B`.
+pub fn human_size(bytes: u64) -> String {
+    const UNITS: [(&str, u64); 12] = [
+        ("EiB", 1 << 60),
+        ("EB", 1_000_000_000_000_000_000),
+        ("PiB", 1 << 50),
+        ("PB", 1_000_000_000_000_000),
+        ("TiB", 1 << 40),
+        ("TB", 1_000_000_000_000),
+        ("GiB", 1 << 30),
+        ("GB", 1_000_000_000),
+        ("MiB", 1 << 20),
+        ("MB", 1_000_000),
+        ("KiB", 1 << 10),
+        ("KB", 1_000),
+    ];
+    match UNITS.iter().find(|(_, size)| bytes >= *size) {
+        Some((unit, size)) => format!("{} {unit}", bytes as f64 / *size as f64),
+        None => format!("{bytes} B"),
     }
 }
 
@@ -445,7 +515,7 @@ impl Task {
             (Some(start), Some(end)) => iso_duration(end - start),
             _ => Value::Null,
         };
-        json!({
+        let mut view = json!({
             "uid": self.uid,
             "batchUid": self.batch_uid,
             "indexUid": self.index_uid,
@@ -458,7 +528,14 @@ impl Task {
             "enqueuedAt": rfc3339(self.enqueued_at),
             "startedAt": rfc3339_opt(self.started_at),
             "finishedAt": rfc3339_opt(self.finished_at),
-        })
+        });
+        if self.details == Details::Absent {
+            // Meilisearch leaves the member out for tasks without details.
+            if let Value::Object(members) = &mut view {
+                members.shift_remove("details");
+            }
+        }
+        view
     }
 }
 
@@ -616,14 +693,13 @@ impl TaskQuery {
         if listing {
             expected.extend(["limit", "from", "reverse"]);
         }
-        expected.extend([
-            "batchUids",
-            "uids",
-            "canceledBy",
-            "types",
-            "statuses",
-            "indexUids",
-        ]);
+        // Meilisearch lists `batchUids` first when listing, `uids` first otherwise.
+        if listing {
+            expected.extend(["batchUids", "uids"]);
+        } else {
+            expected.extend(["uids", "batchUids"]);
+        }
+        expected.extend(["canceledBy", "types", "statuses", "indexUids"]);
         expected.extend(DATE_PARAMS.iter().map(|p| p.0));
         // `/batches` reports its parameter errors with the task codes, as Meilisearch does.
         let (uid_code, limit_code, from_code) = (
@@ -660,7 +736,7 @@ impl TaskQuery {
                 }
                 "uids" => query.uids = parse_uid_list(value, "uids", uid_code)?,
                 "batchUids" => {
-                    query.batch_uids = parse_uid_list(value, "batchUids", "invalid_task_batch_uids")?
+                    query.batch_uids = parse_uid_list(value, "batchUids", "invalid_batch_uids")?
                 }
                 "canceledBy" => {
                     query.canceled_by =
@@ -841,6 +917,65 @@ fn parse_date(value: &str) -> Option<OffsetDateTime> {
     time::Date::parse(value, &format)
         .ok()
         .map(|d| d.midnight().assume_utc())
+}
+
+/// Whether tasks of type `kind` belong to exactly one index. Meilisearch hides the
+/// other kinds from keys restricted to some indexes and from `indexUids` filters.
+pub fn related_to_one_index(kind: &str) -> bool {
+    matches!(
+        kind,
+        "documentAdditionOrUpdate"
+            | "documentEdition"
+            | "documentDeletion"
+            | "settingsUpdate"
+            | "indexCreation"
+            | "indexDeletion"
+            | "indexUpdate"
+            | "indexCompaction"
+            | "dsrUpdate"
+            | "dsrClear"
+    )
+}
+
+/// Page through `items` like [`paginate`], but the way Meilisearch lists tasks for a
+/// restricted key: `total` counts every item, the first `limit + 1` items after `from`
+/// are taken, the ones not `visible` are dropped, and `next` is set only when all
+/// `limit + 1` were visible.
+pub fn paginate_then_hide<T>(
+    mut items: Vec<(u32, T)>,
+    query: &TaskQuery,
+    visible: impl Fn(&T) -> bool,
+    view: impl Fn(&T) -> Value,
+) -> Value {
+    let total = items.len();
+    if query.reverse {
+        items.sort_by_key(|(uid, _)| *uid);
+    } else {
+        items.sort_by_key(|(uid, _)| std::cmp::Reverse(*uid));
+    }
+    let fetched = query.limit.saturating_add(1) as usize;
+    let mut page: Vec<&(u32, T)> = items
+        .iter()
+        .filter(|(uid, _)| match query.from {
+            None => true,
+            Some(from) if query.reverse => *uid >= from,
+            Some(from) => *uid <= from,
+        })
+        .take(fetched)
+        .filter(|(_, item)| visible(item))
+        .collect();
+    let next = if page.len() == fetched {
+        page.pop().map(|(uid, _)| *uid)
+    } else {
+        None
+    };
+    json!({
+        "results": page.iter().map(|(_, t)| view(t)).collect::<Vec<_>>(),
+        "total": total,
+        "limit": query.limit,
+        "from": page.first().map(|(uid, _)| *uid),
+        "next": next,
+    })
 }
 
 /// Page through `items` (sorted by descending uid unless `reverse`) with `from` and

@@ -231,6 +231,50 @@ fn infer_primary_key(first: Option<&Document>) -> Result<String, MeiliError> {
     }
 }
 
+/// Meilisearch fails an addition in which a document gives no vector for a
+/// `userProvided` embedder (`_vectors.<embedder>: null` opts out). The wording is
+/// Meilisearch's without its misspelling hints; it counts the other documents exactly
+/// where Meilisearch says "at least" per chunk.
+fn missing_user_vectors(
+    index: &Index,
+    keyed: &[(String, &Document)],
+    replace: bool,
+) -> Result<(), MeiliError> {
+    let Some(embedders) = index.settings.get("embedders").and_then(Value::as_object) else {
+        return Ok(());
+    };
+    for (name, embedder) in embedders {
+        if embedder.get("source").and_then(Value::as_str) != Some("userProvided") {
+            continue;
+        }
+        let gives = |doc: &Document| {
+            doc.get("_vectors")
+                .and_then(Value::as_object)
+                .is_some_and(|v| v.contains_key(name))
+        };
+        let missing: Vec<&String> = keyed
+            .iter()
+            .filter(|(id, doc)| !gives(doc) && (replace || !index.docs.get(id).is_some_and(&gives)))
+            .map(|(id, _)| id)
+            .collect();
+        let Some(first) = missing.first() else {
+            continue;
+        };
+        let others = match missing.len() - 1 {
+            0 => String::new(),
+            n => format!(" and at least {n} other document(s)"),
+        };
+        return Err(user_error(
+            "vector_embedding_error",
+            format!(
+                "Index `{}`: While embedding documents for embedder `{name}`: no vectors provided for document `{first}`{others}\n- Note: `{name}` has `source: userProvided`, so documents must provide embeddings as an array in `_vectors.{name}`.\n- Hint: opt-out for a document with `_vectors.{name}: null`",
+                index.uid
+            ),
+        ));
+    }
+    Ok(())
+}
+
 fn index_mut<'a>(store: &'a mut Store, uid: &str) -> Result<&'a mut Index, MeiliError> {
     store
         .indexes
@@ -289,6 +333,7 @@ fn apply(
                 let id = id_string(value).ok_or_else(|| invalid_document_id(value))?;
                 keyed.push((id, doc));
             }
+            missing_user_vectors(index, &keyed, *replace)?;
             index.primary_key = Some(pk);
             for (id, doc) in keyed {
                 let merged = match (replace, index.docs.get(&id)) {
@@ -365,6 +410,23 @@ fn apply(
             index.settings = settings;
             index.updated_at = now;
             Ok(details.clone())
+        }
+        Operation::IndexCompaction => {
+            // The fake keeps documents in memory: its index size is the documents'
+            // compact JSON size (as in its stats), which compaction does not change.
+            let index = store
+                .indexes
+                .get(uid)
+                .ok_or_else(|| error::index_not_found(uid))?;
+            let size = index
+                .docs
+                .iter()
+                .map(|d| Value::Object(d.clone()).to_string().len() as u64)
+                .sum::<u64>();
+            Ok(Details::IndexCompaction {
+                pre: Some(size),
+                post: Some(size),
+            })
         }
         Operation::IndexCreation { primary_key } => {
             if store.indexes.contains_key(uid) {
@@ -480,6 +542,22 @@ fn apply(
                 other => Ok(other.clone()),
             }
         }
+        Operation::DumpCreation => {
+            let now = OffsetDateTime::now_utc();
+            Ok(Details::Dump {
+                dump_uid: Some(format!(
+                    "{:04}{:02}{:02}-{:02}{:02}{:02}{:03}",
+                    now.year(),
+                    u8::from(now.month()),
+                    now.day(),
+                    now.hour(),
+                    now.minute(),
+                    now.second(),
+                    now.millisecond()
+                )),
+            })
+        }
+        Operation::SnapshotCreation => Ok(Details::Absent),
         Operation::TaskDeletion { matched } => {
             let mut deleted = 0u64;
             for uid in matched {

@@ -3,11 +3,15 @@
 #![allow(dead_code)] // each test binary uses a different subset
 
 use meilisearch_sdk::client::Client;
-use miroir_tests::{Fleet, FleetOptions, Miroir, MiroirOptions};
+use miroir_tests::{start_node, Fleet, FleetOptions, Miroir, MiroirOptions, TestNode};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 pub const KEY: &str = "e2e-master-key-0123456789abcdef";
+
+/// How long the SDK waits for a task: longer than its 5 s default, because real nodes
+/// on a loaded 2-core machine can take that long to index the corpus.
+pub const SDK_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Movie {
@@ -65,6 +69,20 @@ pub async fn http(method: reqwest::Method, url: String, body: Option<Value>) -> 
     (status, value)
 }
 
+/// The same request with the master key on two targets (a standalone node first,
+/// Miroir second): both statuses and bodies.
+pub async fn on_both(
+    first: &str,
+    second: &str,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<Value>,
+) -> ((u16, Value), (u16, Value)) {
+    let one = http(method.clone(), format!("{first}{path}"), body.clone()).await;
+    let many = http(method, format!("{second}{path}"), body).await;
+    (one, many)
+}
+
 /// Create the index with its settings and add the corpus through `url`, waiting for
 /// every task with the SDK.
 pub async fn load_corpus(url: &str) {
@@ -73,7 +91,7 @@ pub async fn load_corpus(url: &str) {
         .create_index("movies", Some("id"))
         .await
         .expect("index creation accepted")
-        .wait_for_completion(&client, None, None)
+        .wait_for_completion(&client, None, Some(SDK_WAIT))
         .await
         .expect("index creation finishes");
     assert!(
@@ -88,7 +106,7 @@ pub async fn load_corpus(url: &str) {
         .set_settings(&settings)
         .await
         .expect("settings accepted")
-        .wait_for_completion(&client, None, None)
+        .wait_for_completion(&client, None, Some(SDK_WAIT))
         .await
         .expect("settings finish");
     assert!(task.is_success(), "settings failed on {url}: {task:?}");
@@ -96,7 +114,7 @@ pub async fn load_corpus(url: &str) {
         .add_documents(&corpus(), Some("id"))
         .await
         .expect("documents accepted")
-        .wait_for_completion(&client, None, None)
+        .wait_for_completion(&client, None, Some(SDK_WAIT))
         .await
         .expect("documents finish");
     assert!(
@@ -130,6 +148,21 @@ pub async fn fleet_and_miroir(rf: u32) -> (Fleet, Miroir) {
     (fleet, miroir)
 }
 
+/// The two sides of a differential test: a standalone node and Miroir over three nodes
+/// (replication factor `rf`), both holding the corpus.
+pub async fn loaded_pair(rf: u32) -> (TestNode, Fleet, Miroir) {
+    let standalone = start_node(&FleetOptions {
+        master_key: Some(KEY.into()),
+        ..FleetOptions::default()
+    })
+    .await
+    .expect("node");
+    load_corpus(&standalone.url()).await;
+    let (fleet, miroir) = fleet_and_miroir(rf).await;
+    load_corpus(&miroir.url()).await;
+    (standalone, fleet, miroir)
+}
+
 pub fn ids(hits: &Value) -> Vec<u64> {
     hits.as_array()
         .expect("hits array")
@@ -151,10 +184,11 @@ pub async fn raw_post(url: String, content_type: &str, body: &'static str) -> (u
     (status, response.json().await.unwrap_or(Value::Null))
 }
 
-/// Poll a task like the SDKs do (every 50 ms, 10 s at most) until it finishes.
+/// Poll a task like the SDKs do (every 50 ms, [`SDK_WAIT`] at most) until it finishes.
 pub async fn wait_task(base: &str, uid: &Value) -> Value {
     let uid = uid.as_u64().expect("task uid");
-    for _ in 0..200 {
+    let deadline = std::time::Instant::now() + SDK_WAIT;
+    while std::time::Instant::now() < deadline {
         let (_, task) = http(reqwest::Method::GET, format!("{base}/tasks/{uid}"), None).await;
         if matches!(
             task["status"].as_str(),
@@ -164,5 +198,5 @@ pub async fn wait_task(base: &str, uid: &Value) -> Value {
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    panic!("task {uid} did not finish within 10 s");
+    panic!("task {uid} did not finish within {SDK_WAIT:?}");
 }

@@ -1,0 +1,189 @@
+//! Two replica groups (RG=2) of two nodes each, RF=1 inside a group: every document is
+//! stored once in each group, a search asks one group only, and a group that lost a node
+//! is completed by the other group.
+
+mod common;
+
+use common::*;
+use miroir_tests::{Fleet, FleetOptions, Miroir, MiroirOptions};
+use serde_json::{json, Value};
+
+async fn two_groups() -> (Fleet, Miroir) {
+    let fleet = Fleet::start(
+        4,
+        FleetOptions {
+            master_key: Some(KEY.into()),
+            ..FleetOptions::default()
+        },
+    )
+    .await
+    .expect("fleet starts");
+    // Nodes 0 and 2 form the first group, nodes 1 and 3 the second.
+    let miroir = Miroir::start(
+        &fleet,
+        MiroirOptions {
+            shards: 16,
+            replication_factor: 1,
+            groups: 2,
+            master_key: Some(KEY.into()),
+            max_body_bytes: None,
+        },
+    )
+    .await
+    .expect("miroir starts");
+    (fleet, miroir)
+}
+
+async fn node_count(url: &str) -> u64 {
+    let (status, stats) = get(format!("{url}/indexes/movies/stats")).await;
+    assert_eq!(status, 200, "{url}: {stats}");
+    stats["numberOfDocuments"].as_u64().expect("count")
+}
+
+async fn all_ids(base: &str) -> Vec<u64> {
+    let (status, all) = http(
+        reqwest::Method::POST,
+        format!("{base}/indexes/movies/search"),
+        Some(json!({"q": "", "limit": 100})),
+    )
+    .await;
+    assert_eq!(status, 200, "{all}");
+    let mut got = ids(&all["hits"]);
+    got.sort_unstable();
+    got
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_group_holds_every_document_once() {
+    let (fleet, miroir) = two_groups().await;
+    load_corpus(&miroir.url()).await;
+    let urls = fleet.urls();
+    let first_group = node_count(&urls[0]).await + node_count(&urls[2]).await;
+    let second_group = node_count(&urls[1]).await + node_count(&urls[3]).await;
+    assert_eq!((first_group, second_group), (60, 60));
+    assert_eq!(all_ids(&miroir.url()).await, (1..=60).collect::<Vec<u64>>());
+    let (_, stats) = get(format!("{}/indexes/movies/stats", miroir.url())).await;
+    assert_eq!(stats["numberOfDocuments"], json!(60));
+    let (status, sorted) = http(
+        reqwest::Method::POST,
+        format!("{}/indexes/movies/search", miroir.url()),
+        Some(json!({"q": "", "sort": ["year:desc"], "filter": "genre = comedy", "limit": 3})),
+    )
+    .await;
+    assert_eq!(status, 200, "{sorted}");
+    assert_eq!(ids(&sorted["hits"]), vec![57, 53, 49]);
+    assert_eq!(sorted["estimatedTotalHits"], json!(15));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_group_missing_a_node_is_completed_by_the_other_group() {
+    let (fleet, miroir) = two_groups().await;
+    load_corpus(&miroir.url()).await;
+    // A node of the first group down: its shards are read from the second group.
+    fleet.node(0).stop().await;
+    assert_eq!(all_ids(&miroir.url()).await, (1..=60).collect::<Vec<u64>>());
+    // The whole first group down: the second group answers alone.
+    fleet.node(2).stop().await;
+    assert_eq!(all_ids(&miroir.url()).await, (1..=60).collect::<Vec<u64>>());
+    for id in [1u32, 17, 42, 60] {
+        let (status, document) =
+            get(format!("{}/indexes/movies/documents/{id}", miroir.url())).await;
+        assert_eq!(status, 200, "{id}: {document}");
+        assert_eq!(
+            document,
+            serde_json::to_value(&corpus()[id as usize - 1]).expect("json")
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_one_whole_group_made_is_accepted_and_marked_degraded() {
+    let (fleet, miroir) = two_groups().await;
+    load_corpus(&miroir.url()).await;
+    // The second group is entirely down: the first group still takes every shard.
+    fleet.node(1).stop().await;
+    fleet.node(3).stop().await;
+    let response = reqwest::Client::new()
+        .post(format!("{}/indexes/movies/documents", miroir.url()))
+        .bearer_auth(KEY)
+        .json(&json!([{"id": 61, "title": "storm river 61", "genre": "drama", "year": 2011, "rating": 4.2}]))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status().as_u16(), 202);
+    let degraded = response
+        .headers()
+        .get("X-Miroir-Degraded")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    assert!(
+        degraded.is_some(),
+        "a write missing a group is marked degraded"
+    );
+    let summary: Value = response.json().await.expect("summary");
+    let task = wait_task(&miroir.url(), &summary["taskUid"]).await;
+    assert_eq!(task["status"], json!("succeeded"), "{task}");
+    let (status, document) = get(format!("{}/indexes/movies/documents/61", miroir.url())).await;
+    assert_eq!(
+        (status, &document["title"]),
+        (200, &json!("storm river 61"))
+    );
+    // With both groups down to one node that misses a share, a write cannot reach quorum.
+    fleet.node(0).stop().await;
+    let batch: Vec<Value> = (100..130)
+        .map(|id| json!({"id": id, "title": "new"}))
+        .collect();
+    let (status, error) = http(
+        reqwest::Method::POST,
+        format!("{}/indexes/movies/documents", miroir.url()),
+        Some(Value::Array(batch)),
+    )
+    .await;
+    assert_eq!(status, 503, "{error}");
+    assert_eq!(error["code"], json!("miroir_no_quorum"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_late_node_is_hedged_by_another_copy_of_its_shards() {
+    let (fleet, miroir) = fleet_and_miroir(2).await;
+    load_corpus(&miroir.url()).await;
+    // Teach Miroir how fast the nodes usually answer.
+    for _ in 0..5 {
+        assert_eq!(all_ids(&miroir.url()).await.len(), 60);
+    }
+    // The first node now answers after 5 s (its node deadline is 10 s, so it is not
+    // failed over): its share must come from the other copies of its shards.
+    fleet.node(0).set_delay(std::time::Duration::from_secs(5));
+    let response = reqwest::Client::new()
+        .post(format!("{}/indexes/movies/search", miroir.url()))
+        .bearer_auth(KEY)
+        .json(&json!({"q": "", "limit": 100, "facets": ["genre"]}))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status().as_u16(), 200);
+    let hedged = response
+        .headers()
+        .get("X-Miroir-Hedged")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let body: Value = response.json().await.expect("body");
+    fleet.node(0).set_delay(std::time::Duration::ZERO);
+    assert_eq!(
+        hedged.as_deref(),
+        Some("n0"),
+        "the late node's share was hedged"
+    );
+    let mut got = ids(&body["hits"]);
+    got.sort_unstable();
+    assert_eq!(
+        got,
+        (1..=60).collect::<Vec<u64>>(),
+        "every document exactly once"
+    );
+    assert_eq!(body["estimatedTotalHits"], json!(60));
+    assert_eq!(
+        body["facetDistribution"],
+        json!({"genre": {"comedy": 15, "drama": 15, "horror": 15, "scifi": 15}})
+    );
+}
