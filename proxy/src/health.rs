@@ -5,6 +5,11 @@
 //! Reads also teach the proxy how fast each node usually answers (an exponentially
 //! weighted mean and mean deviation of its latency): a read that takes longer than the
 //! node's usual high end is hedged (see [`NodeHealth::hedge_delay`]).
+//!
+//! Besides its own traffic, the proxy checks every node's `GET /health` on a timer
+//! (`health_check` in the configuration, see [`crate::checks`]): a node that failed
+//! `unhealthy_threshold` checks in a row is unhealthy until it passed
+//! `healthy_threshold` checks in a row, and reads avoid it meanwhile.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
@@ -35,6 +40,26 @@ pub struct NodeHealth {
     down_until: Mutex<HashMap<Arc<str>, Instant>>,
     hold: Duration,
     latency: Mutex<HashMap<Arc<str>, Latency>>,
+    checks: Mutex<HashMap<Arc<str>, CheckRun>>,
+}
+
+/// The recent health checks of one node.
+#[derive(Debug, Clone, Copy, Default)]
+struct CheckRun {
+    unhealthy: bool,
+    /// Consecutive checks with the same outcome, the last one included.
+    streak: u32,
+    /// Outcome of the last check.
+    last_ok: bool,
+}
+
+/// A node's health as its periodic checks judge it changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flip {
+    /// The node failed `unhealthy_threshold` checks in a row.
+    Unhealthy,
+    /// The unhealthy node passed `healthy_threshold` checks in a row.
+    Healthy,
 }
 
 impl Default for NodeHealth {
@@ -50,7 +75,51 @@ impl NodeHealth {
             down_until: Mutex::new(HashMap::new()),
             hold,
             latency: Mutex::new(HashMap::new()),
+            checks: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// Record the outcome of one periodic health check of `node`; returns the change
+    /// of its health it caused, if any.
+    pub fn record_check(
+        &self,
+        node: &Arc<str>,
+        ok: bool,
+        thresholds: &miroir_conf::HealthCheck,
+    ) -> Option<Flip> {
+        let mut checks = self.checks.lock().unwrap_or_else(|p| p.into_inner());
+        let run = checks.entry(node.clone()).or_default();
+        if run.streak > 0 && run.last_ok == ok {
+            run.streak = run.streak.saturating_add(1);
+        } else {
+            run.streak = 1;
+            run.last_ok = ok;
+        }
+        if ok && run.unhealthy && run.streak >= thresholds.healthy_threshold {
+            run.unhealthy = false;
+            return Some(Flip::Healthy);
+        }
+        if !ok && !run.unhealthy && run.streak >= thresholds.unhealthy_threshold {
+            run.unhealthy = true;
+            return Some(Flip::Unhealthy);
+        }
+        None
+    }
+
+    /// Forget the checks of nodes no longer configured.
+    pub fn retain_checks(&self, keep: impl Fn(&str) -> bool) {
+        let mut checks = self.checks.lock().unwrap_or_else(|p| p.into_inner());
+        checks.retain(|node, _| keep(node));
+    }
+
+    /// The nodes their periodic checks judge unhealthy.
+    pub fn unhealthy_nodes(&self) -> BTreeSet<Arc<str>> {
+        let checks = self.checks.lock().unwrap_or_else(|p| p.into_inner());
+        checks
+            .iter()
+            .filter(|(_, run)| run.unhealthy)
+            .map(|(node, _)| node.clone())
+            .collect()
     }
 
     /// A node answered a read in `elapsed`.
@@ -96,12 +165,15 @@ impl NodeHealth {
         down.remove(node);
     }
 
-    /// The nodes to avoid now.
+    /// The nodes to avoid now: those that recently failed a request, and those their
+    /// periodic checks judge unhealthy.
     pub fn down_nodes(&self) -> BTreeSet<Arc<str>> {
         let now = Instant::now();
+        let mut nodes = self.unhealthy_nodes();
         let mut down = self.down_until.lock().unwrap_or_else(|p| p.into_inner());
         down.retain(|_, until| *until > now);
-        down.keys().cloned().collect()
+        nodes.extend(down.keys().cloned());
+        nodes
     }
 }
 
@@ -153,5 +225,58 @@ mod tests {
         assert_eq!(health.down_nodes(), BTreeSet::from([node.clone()]));
         health.mark_up("n1");
         assert!(health.down_nodes().is_empty());
+    }
+
+    #[test]
+    fn checks_flip_a_node_only_after_consecutive_outcomes() {
+        let thresholds = miroir_conf::HealthCheck {
+            interval: Duration::from_secs(1),
+            timeout: Duration::from_secs(1),
+            unhealthy_threshold: 3,
+            healthy_threshold: 2,
+        };
+        let health = NodeHealth::new(Duration::ZERO);
+        let node: Arc<str> = Arc::from("n1");
+        let mut outcomes = Vec::new();
+        for ok in [
+            false, false, true, false, false, false, false, true, false, true, true, true,
+        ] {
+            outcomes.push((
+                health.record_check(&node, ok, &thresholds),
+                health.down_nodes().len(),
+            ));
+        }
+        assert_eq!(
+            outcomes,
+            vec![
+                (None, 0),
+                (None, 0),
+                (None, 0),
+                (None, 0),
+                (None, 0),
+                (Some(Flip::Unhealthy), 1),
+                (None, 1),
+                (None, 1),
+                (None, 1),
+                (None, 1),
+                (Some(Flip::Healthy), 0),
+                (None, 0),
+            ]
+        );
+        health.record_check(&node, false, &thresholds);
+        health.record_check(&node, false, &thresholds);
+        health.record_check(&node, false, &thresholds);
+        assert_eq!(health.unhealthy_nodes(), BTreeSet::from([node.clone()]));
+        health.mark_up("n1");
+        assert_eq!(
+            health.down_nodes(),
+            BTreeSet::from([node.clone()]),
+            "an answered request does not overrule the checks"
+        );
+        health.retain_checks(|id| id != "n1");
+        assert!(
+            health.down_nodes().is_empty(),
+            "a removed node is forgotten"
+        );
     }
 }

@@ -3,6 +3,7 @@
 pub mod aggregate;
 pub mod app;
 pub mod auth;
+pub mod checks;
 pub mod documents;
 pub mod error;
 pub mod fanout;

@@ -104,6 +104,10 @@ fn main() -> ExitCode {
     proxy.add_tcp(&config.listen.to_string());
     server.add_service(proxy);
     server.add_service(pingora_core::services::background::background_service(
+        "node health checks",
+        miroir_proxy::checks::HealthCheckService::new(app.clone()),
+    ));
+    server.add_service(pingora_core::services::background::background_service(
         "config reload",
         ReloadService::new(path, app),
     ));

@@ -31,6 +31,41 @@ pub struct ReadPlan {
     pub restrict: bool,
 }
 
+/// The nodes one read avoids: those suspected when it started (recently failed, or
+/// unhealthy by their checks) and those that failed during it. A suspected node is
+/// still asked when only suspected nodes hold some shard: a doubtful answer beats a
+/// certain `miroir_shard_unavailable`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Avoid {
+    suspected: BTreeSet<Arc<str>>,
+    failed: BTreeSet<Arc<str>>,
+}
+
+impl Avoid {
+    /// Start a read that avoids `suspected` nodes.
+    pub fn new(suspected: BTreeSet<Arc<str>>) -> Self {
+        Avoid {
+            suspected,
+            failed: BTreeSet::new(),
+        }
+    }
+
+    /// `node` failed during this read: it is not asked again.
+    pub fn fail(&mut self, node: Arc<str>) {
+        self.failed.insert(node);
+    }
+
+    /// Every node avoided when it can be.
+    pub fn all(&self) -> BTreeSet<Arc<str>> {
+        self.suspected.union(&self.failed).cloned().collect()
+    }
+
+    /// The nodes that failed during this read.
+    pub fn failed(&self) -> &BTreeSet<Arc<str>> {
+        &self.failed
+    }
+}
+
 /// Everything a request needs from the configuration.
 #[derive(Debug, Clone)]
 pub struct Runtime {
@@ -52,6 +87,8 @@ pub struct Runtime {
     pub max_body_bytes: usize,
     /// Deadlines and concurrency of fan-outs.
     pub limits: FanOutLimits,
+    /// How often and how strictly the nodes' `GET /health` is checked.
+    pub health_check: miroir_conf::HealthCheck,
 }
 
 impl Runtime {
@@ -112,6 +149,7 @@ impl Runtime {
                 concurrency: config.limits.fan_out_concurrency,
                 connect: config.timeouts.connect,
             },
+            health_check: config.health_check,
         }
     }
 
@@ -141,6 +179,23 @@ impl Runtime {
                 .into_iter()
                 .find(|n| !excluded.contains(n))
         })
+    }
+
+    /// [`Runtime::read_owner`] avoiding the nodes of `avoid`, its suspected nodes only
+    /// when another owner is left.
+    pub fn read_owner_avoiding(&self, shard: u32, avoid: &Avoid) -> Option<Arc<str>> {
+        self.read_owner(shard, &avoid.all())
+            .or_else(|| self.read_owner(shard, avoid.failed()))
+    }
+
+    /// [`Runtime::plan_reads`] avoiding the nodes of `avoid`; its suspected nodes are
+    /// asked when the other nodes leave some shards uncovered.
+    pub fn plan_reads_avoiding(&self, shards: u32, avoid: &Avoid) -> ReadPlan {
+        let plan = self.plan_reads(shards, &avoid.all());
+        if plan.uncovered.is_empty() || avoid.suspected.is_subset(&avoid.failed) {
+            return plan;
+        }
+        self.plan_reads(shards, avoid.failed())
     }
 
     /// Which node answers for which shard in a read, avoiding `excluded` nodes: each
@@ -207,6 +262,30 @@ mod tests {
         let mut shards: Vec<u32> = plan.by_node.values().flatten().copied().collect();
         shards.sort_unstable();
         shards
+    }
+
+    #[test]
+    fn suspected_nodes_are_asked_only_for_shards_nobody_else_holds() {
+        let n0: Arc<str> = Arc::from("n0");
+        // Two copies: the other owners cover n0's shards.
+        let avoid = Avoid::new(BTreeSet::from([n0.clone()]));
+        let plan = runtime(2).plan_reads_avoiding(16, &avoid);
+        assert_eq!(covered(&plan), (0..16).collect::<Vec<_>>());
+        assert!(!plan.by_node.contains_key(&n0));
+        // One copy: n0 alone holds some shards, so it is asked after all ...
+        let rf1 = runtime(1);
+        let plan = rf1.plan_reads_avoiding(16, &avoid);
+        assert_eq!(covered(&plan), (0..16).collect::<Vec<_>>());
+        assert!(plan.by_node.contains_key(&n0));
+        let shard = plan.by_node[&n0][0];
+        assert_eq!(rf1.read_owner_avoiding(shard, &avoid), Some(n0.clone()));
+        // ... unless it failed during this read.
+        let mut avoid = avoid;
+        avoid.fail(n0.clone());
+        let plan = rf1.plan_reads_avoiding(16, &avoid);
+        assert!(!plan.uncovered.is_empty());
+        assert!(!plan.by_node.contains_key(&n0));
+        assert_eq!(rf1.read_owner_avoiding(shard, &avoid), None);
     }
 
     #[test]

@@ -47,6 +47,7 @@ pub struct FaultSwitches {
     delay_ns: AtomicU64,
     fail_status: AtomicU16,
     drop_connections: AtomicBool,
+    requests: AtomicU64,
 }
 
 impl FaultSwitches {
@@ -68,6 +69,11 @@ impl FaultSwitches {
     /// Accept connections and close them without answering.
     pub fn drop_connections(&self, on: bool) {
         self.drop_connections.store(on, Ordering::SeqCst);
+    }
+
+    /// Requests received so far, health checks (`GET /health`) left out.
+    pub fn requests(&self) -> u64 {
+        self.requests.load(Ordering::SeqCst)
     }
 
     fn delay(&self) -> Duration {
@@ -223,6 +229,9 @@ async fn serve_connection(stream: TcpStream, switches: Arc<FaultSwitches>, upstr
         let upstream = upstream.clone();
         let router = router.clone();
         async move {
+            if request.uri().path() != "/health" {
+                switches.requests.fetch_add(1, Ordering::SeqCst);
+            }
             let delay = switches.delay();
             if !delay.is_zero() {
                 tokio::time::sleep(delay).await;

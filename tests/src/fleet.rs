@@ -255,6 +255,11 @@ impl TestNode {
         self.switches().set_delay(delay);
     }
 
+    /// Requests this node received so far, `GET /health` left out.
+    pub fn requests(&self) -> u64 {
+        self.switches().requests()
+    }
+
     /// Answer every request with `status` and an internal error (`None`: back to normal).
     pub fn fail_with(&self, status: Option<u16>) {
         self.switches().fail_with(status);

@@ -36,6 +36,9 @@ pub struct MiroirOptions {
     pub master_key: Option<String>,
     /// `limits.max_body_bytes` (Miroir's default when `None`).
     pub max_body_bytes: Option<u64>,
+    /// `health_check` settings as `(interval, timeout, unhealthy_threshold,
+    /// healthy_threshold)`, e.g. `("100ms", "50ms", 2, 2)` (Miroir's defaults when `None`).
+    pub health_check: Option<(&'static str, &'static str, u32, u32)>,
 }
 
 impl Default for MiroirOptions {
@@ -46,6 +49,7 @@ impl Default for MiroirOptions {
             groups: 1,
             master_key: None,
             max_body_bytes: None,
+            health_check: None,
         }
     }
 }
@@ -107,6 +111,11 @@ pub fn config_yaml(
     ));
     if let Some(limit) = options.max_body_bytes {
         yaml.push_str(&format!("limits:\n  max_body_bytes: {limit}\n"));
+    }
+    if let Some((interval, timeout, unhealthy, healthy)) = options.health_check {
+        yaml.push_str(&format!(
+            "health_check:\n  interval: {interval}\n  timeout: {timeout}\n  unhealthy_threshold: {unhealthy}\n  healthy_threshold: {healthy}\n"
+        ));
     }
     yaml.push_str("timeouts:\n  connect: 1s\n  node_request: 10s\n  request: 20s\n");
     yaml

@@ -1,37 +1,25 @@
 //! Two replica groups (RG=2) of two nodes each, RF=1 inside a group: every document is
 //! stored once in each group, a search asks one group only, and a group that lost a node
-//! is completed by the other group.
+//! is completed by the other group. Also: hedged reads, and reads that leave out a node
+//! failing its periodic health checks.
 
 mod common;
 
 use common::*;
-use miroir_tests::{Fleet, FleetOptions, Miroir, MiroirOptions};
+use miroir_tests::{Fleet, Miroir, MiroirOptions};
 use serde_json::{json, Value};
 
 async fn two_groups() -> (Fleet, Miroir) {
-    let fleet = Fleet::start(
-        4,
-        FleetOptions {
-            master_key: Some(KEY.into()),
-            ..FleetOptions::default()
-        },
-    )
-    .await
-    .expect("fleet starts");
     // Nodes 0 and 2 form the first group, nodes 1 and 3 the second.
-    let miroir = Miroir::start(
-        &fleet,
+    fleet_with(
+        4,
         MiroirOptions {
-            shards: 16,
-            replication_factor: 1,
             groups: 2,
             master_key: Some(KEY.into()),
-            max_body_bytes: None,
+            ..MiroirOptions::default()
         },
     )
     .await
-    .expect("miroir starts");
-    (fleet, miroir)
 }
 
 async fn node_count(url: &str) -> u64 {
@@ -82,6 +70,14 @@ async fn a_group_missing_a_node_is_completed_by_the_other_group() {
     // A node of the first group down: its shards are read from the second group.
     fleet.node(0).stop().await;
     assert_eq!(all_ids(&miroir.url()).await, (1..=60).collect::<Vec<u64>>());
+    // The search found node 0 down: stats come from the second group.
+    let (status, stats) = get(format!("{}/indexes/movies/stats", miroir.url())).await;
+    assert_eq!(status, 200, "{stats}");
+    assert_eq!(stats["numberOfDocuments"], json!(60));
+    assert_eq!(
+        stats["fieldDistribution"],
+        json!({"genre": 60, "id": 60, "rating": 60, "title": 60, "year": 60})
+    );
     // The whole first group down: the second group answers alone.
     fleet.node(2).stop().await;
     assert_eq!(all_ids(&miroir.url()).await, (1..=60).collect::<Vec<u64>>());
@@ -186,4 +182,88 @@ async fn a_late_node_is_hedged_by_another_copy_of_its_shards() {
         body["facetDistribution"],
         json!({"genre": {"comedy": 15, "drama": 15, "horror": 15, "scifi": 15}})
     );
+}
+
+/// Miroir over three nodes with fast health checks: every 100 ms, 50 ms deadline, two
+/// failures mark a node unhealthy, two successes heal it.
+async fn checked_fleet(rf: u32) -> (Fleet, Miroir) {
+    fleet_with(
+        3,
+        MiroirOptions {
+            replication_factor: rf,
+            master_key: Some(KEY.into()),
+            health_check: Some(("100ms", "50ms", 2, 2)),
+            ..MiroirOptions::default()
+        },
+    )
+    .await
+}
+
+/// Long enough for many check rounds, whatever the machine's load.
+const CHECK_ROUNDS: std::time::Duration = std::time::Duration::from_millis(1500);
+
+/// A search of every document, answered without a hedge; returns the sorted ids.
+async fn unhedged_ids(base: &str) -> Vec<u64> {
+    let response = reqwest::Client::new()
+        .post(format!("{base}/indexes/movies/search"))
+        .bearer_auth(KEY)
+        .json(&json!({"q": "", "limit": 100}))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status().as_u16(), 200);
+    assert_eq!(response.headers().get("X-Miroir-Hedged"), None);
+    let body: Value = response.json().await.expect("body");
+    let mut got = ids(&body["hits"]);
+    got.sort_unstable();
+    got
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_failing_its_health_checks_is_left_out_of_reads_until_it_passes_them() {
+    let (fleet, miroir) = checked_fleet(2).await;
+    load_corpus(&miroir.url()).await;
+    let every: Vec<u64> = (1..=60).collect();
+    // Node 0 answers after 300 ms: every check (50 ms deadline) fails, reads would not.
+    fleet
+        .node(0)
+        .set_delay(std::time::Duration::from_millis(300));
+    tokio::time::sleep(CHECK_ROUNDS).await;
+    let before = fleet.node(0).requests();
+    for _ in 0..3 {
+        assert_eq!(unhedged_ids(&miroir.url()).await, every);
+    }
+    assert_eq!(
+        fleet.node(0).requests(),
+        before,
+        "reads went to the other copies of the unhealthy node's shards"
+    );
+    // Healthy again: node 0 answers for its shards once more.
+    fleet.node(0).set_delay(std::time::Duration::ZERO);
+    tokio::time::sleep(CHECK_ROUNDS).await;
+    let before = fleet.node(0).requests();
+    assert_eq!(unhedged_ids(&miroir.url()).await, every);
+    assert!(
+        fleet.node(0).requests() > before,
+        "the healed node is read again"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unhealthy_node_holding_the_only_copy_is_still_asked() {
+    let (fleet, miroir) = checked_fleet(1).await;
+    load_corpus(&miroir.url()).await;
+    fleet
+        .node(0)
+        .set_delay(std::time::Duration::from_millis(300));
+    tokio::time::sleep(CHECK_ROUNDS).await;
+    let before = fleet.node(0).requests();
+    let got = all_ids(&miroir.url()).await;
+    fleet.node(0).set_delay(std::time::Duration::ZERO);
+    assert_eq!(
+        got,
+        (1..=60).collect::<Vec<u64>>(),
+        "a doubtful node beats miroir_shard_unavailable"
+    );
+    assert!(fleet.node(0).requests() > before);
 }

@@ -18,7 +18,7 @@ use super::App;
 use crate::error::ApiError;
 use crate::fanout::{NodeAddress, NodeRequest, NodeResponse};
 use crate::http::{ClientRequest, Response};
-use crate::runtime::{ReadPlan, Runtime};
+use crate::runtime::{Avoid, ReadPlan, Runtime};
 use crate::search_plan::{plan, scored_and_restricted, shard_filter, Pagination, SHARD_NONE};
 
 /// Members of `federation` Miroir knows how to split over nodes.
@@ -248,14 +248,14 @@ impl App {
         build: impl Fn(&BTreeMap<u32, ReadPlan>, &Arc<str>) -> Result<NodeRequest, ApiError>,
     ) -> Result<Vec<NodeResponse>, ApiError> {
         let headers = App::forwarded_headers(request);
-        let mut excluded: BTreeSet<Arc<str>> = self.health.down_nodes();
+        let mut avoid = Avoid::new(self.health.down_nodes());
         loop {
             let mut plans: BTreeMap<u32, ReadPlan> = BTreeMap::new();
             for shards in shards_of.values() {
                 if plans.contains_key(shards) {
                     continue;
                 }
-                let plan = runtime.plan_reads(*shards, &excluded);
+                let plan = runtime.plan_reads_avoiding(*shards, &avoid);
                 if !plan.uncovered.is_empty() {
                     return Err(super::search::uncovered(&plan.uncovered));
                 }
@@ -275,7 +275,7 @@ impl App {
                 parts.push((node.address.clone(), part));
             }
             let answers = self.fanout.scatter(parts, runtime.limits).await;
-            if let Some(bodies) = self.settle_reads(answers, &mut excluded)? {
+            if let Some(bodies) = self.settle_reads(answers, &mut avoid)? {
                 return Ok(bodies);
             }
         }

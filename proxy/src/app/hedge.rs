@@ -19,7 +19,7 @@ use super::App;
 use crate::error::ApiError;
 use crate::fanout::{NodeAddress, NodeError, NodeRequest, NodeResponse};
 use crate::http::ClientRequest;
-use crate::runtime::Runtime;
+use crate::runtime::{Avoid, Runtime};
 use crate::search_plan::shard_filter;
 
 /// The answers of a covering set, and the nodes whose share a hedge answered.
@@ -215,10 +215,11 @@ impl App {
         build: impl Fn(Option<&str>) -> Result<NodeRequest, ApiError> + Sync,
     ) -> Result<Gathered, ApiError> {
         let headers = App::forwarded_headers(request);
-        let mut excluded: BTreeSet<Arc<str>> = self.health.down_nodes();
+        let mut avoid = Avoid::new(self.health.down_nodes());
         let permits = Semaphore::new(runtime.limits.concurrency.max(1));
         loop {
-            let plan = runtime.plan_reads(shards, &excluded);
+            let plan = runtime.plan_reads_avoiding(shards, &avoid);
+            let excluded = avoid.all();
             if !plan.uncovered.is_empty() {
                 return Err(super::search::uncovered(&plan.uncovered));
             }
@@ -264,7 +265,7 @@ impl App {
                 bodies: Vec::with_capacity(parts.len()),
                 hedged: Vec::new(),
             };
-            let mut failed = false;
+            let mut retry = false;
             for (position, (node, _, _)) in parts.iter().enumerate() {
                 match ended.remove(&position) {
                     Some(Share::Answered { bodies, hedged }) => {
@@ -277,19 +278,19 @@ impl App {
                     Some(Share::Failed(nodes)) => {
                         for id in nodes {
                             self.health.mark_down(&id);
-                            excluded.insert(id);
+                            avoid.fail(id);
                         }
-                        failed = true;
+                        retry = true;
                     }
                     None => {
                         tracing::warn!(node = %node.id, "read still running at the overall deadline");
                         self.health.mark_down(&node.id);
-                        excluded.insert(node.id.clone());
-                        failed = true;
+                        avoid.fail(node.id.clone());
+                        retry = true;
                     }
                 }
             }
-            if !failed {
+            if !retry {
                 return Ok(gathered);
             }
         }

@@ -32,7 +32,7 @@ use crate::error::{ApiError, ErrorType};
 use crate::fanout::{FanOut, NodeAddress, NodeRequest};
 use crate::http::{ClientRequest, Response};
 use crate::route::{classify, Route};
-use crate::runtime::Runtime;
+use crate::runtime::{Avoid, Runtime};
 use crate::strip::Relayed;
 
 /// What to do with a request.
@@ -198,6 +198,11 @@ impl App {
         self.runtime.store(Arc::new(runtime));
     }
 
+    /// What the proxy knows of the nodes' health.
+    pub fn health(&self) -> &crate::health::NodeHealth {
+        &self.health
+    }
+
     /// The current runtime snapshot.
     pub fn runtime(&self) -> Arc<Runtime> {
         self.runtime.load_full()
@@ -332,7 +337,8 @@ impl App {
                 let node = match meta {
                     Some(meta) => {
                         let shard = miroir_conf::routing::shard_for_pk(id, meta.shards);
-                        let owner = runtime.read_owner(shard, &self.health.down_nodes());
+                        let avoid = Avoid::new(self.health.down_nodes());
+                        let owner = runtime.read_owner_avoiding(shard, &avoid);
                         match owner.and_then(|id| runtime.nodes.get(&*id)) {
                             Some(node) => node.address.clone(),
                             None => first()?,

@@ -336,7 +336,8 @@ impl App {
     }
 
     /// `GET /indexes/{uid}/stats` and `GET /stats`: one group's nodes, counts divided
-    /// by the replication factor (each document is on RF of them).
+    /// by the replication factor (each document is on RF of them). A group with a node
+    /// known to be down is passed over when another group has none.
     pub(crate) async fn stats(
         &self,
         runtime: &Runtime,
@@ -344,19 +345,20 @@ impl App {
         index: Option<&str>,
     ) -> Result<Response, ApiError> {
         check_stats_params(request)?;
-        let group = self.pick_group(runtime)?;
-        let nodes: Vec<NodeAddress> = runtime
+        // Every node of one group answers: the first group none of whose nodes is
+        // known to be down, else the first group.
+        let down = self.health.down_nodes();
+        let (_, members) = runtime
             .groups
             .iter()
-            .find(|(name, _)| *name == group)
-            .map(|(_, nodes)| {
-                nodes
-                    .iter()
-                    .filter_map(|n| runtime.nodes.get(n))
-                    .map(|n| n.address.clone())
-                    .collect()
-            })
-            .unwrap_or_default();
+            .find(|(_, nodes)| nodes.iter().all(|n| !down.contains(n)))
+            .or(runtime.groups.first())
+            .ok_or_else(|| ApiError::shard_unavailable("No replica group is configured."))?;
+        let nodes: Vec<NodeAddress> = members
+            .iter()
+            .filter_map(|n| runtime.nodes.get(n))
+            .map(|n| n.address.clone())
+            .collect();
         let headers = App::forwarded_headers(request);
         let human = request.query_param("sizeFormat").as_deref() == Some("human");
         let internal = request.query_param("showInternalDatabaseSizes").as_deref() == Some("true");

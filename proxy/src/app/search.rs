@@ -1,8 +1,5 @@
 //! Scatter-gather search: one group's covering set answers, the merger combines.
 
-use std::collections::BTreeSet;
-use std::sync::Arc;
-
 use http::Method;
 use serde_json::{Map, Value};
 
@@ -184,12 +181,12 @@ impl App {
 
     /// Sort the answers of a read fan-out: all successes are returned; a Meilisearch
     /// error (4xx) from a node is the client's error; a node that failed or could not be
-    /// reached is marked down and added to `excluded`, and `None` asks the caller to plan
+    /// reached is marked down and added to `avoid`, and `None` asks the caller to plan
     /// the read again without it.
     pub(crate) fn settle_reads(
         &self,
         answers: Vec<(NodeAddress, Result<NodeResponse, crate::fanout::NodeError>)>,
-        excluded: &mut BTreeSet<Arc<str>>,
+        avoid: &mut crate::runtime::Avoid,
     ) -> Result<Option<Vec<NodeResponse>>, ApiError> {
         let mut bodies: Vec<NodeResponse> = Vec::with_capacity(answers.len());
         let mut failed = false;
@@ -202,13 +199,13 @@ impl App {
                 Ok(response) => {
                     tracing::warn!(node = %node.id, status = response.status, "node failed a read");
                     self.health.mark_down(&node.id);
-                    excluded.insert(node.id.clone());
+                    avoid.fail(node.id.clone());
                     failed = true;
                 }
                 Err(error) => {
                     tracing::warn!(node = %node.id, %error, "node unreachable for a read");
                     self.health.mark_down(&node.id);
-                    excluded.insert(node.id.clone());
+                    avoid.fail(node.id.clone());
                     failed = true;
                 }
             }
@@ -239,16 +236,6 @@ impl App {
             out.body = stripped.into();
         }
         Ok(out)
-    }
-
-    /// The replica group that answers a search: the first group for now; health and
-    /// latency based choice comes with the hedging work.
-    pub(crate) fn pick_group(&self, runtime: &Runtime) -> Result<std::sync::Arc<str>, ApiError> {
-        runtime
-            .groups
-            .first()
-            .map(|(name, _)| name.clone())
-            .ok_or_else(|| ApiError::shard_unavailable("No replica group is configured."))
     }
 }
 

@@ -35,7 +35,7 @@ use crate::documents::{canonical_document_id, primary_key_value};
 use crate::error::ApiError;
 use crate::fanout::{NodeAddress, NodeRequest, NodeResponse};
 use crate::http::{parse_query, ClientRequest, Response};
-use crate::runtime::Runtime;
+use crate::runtime::{Avoid, Runtime};
 use crate::strip::{is_reserved, SHARD_FIELD};
 
 /// Meilisearch's default `limit` of `/similar` and of `/fields`.
@@ -416,7 +416,7 @@ impl App {
         request: &ClientRequest,
         shard: u32,
     ) -> Result<(NodeAddress, NodeResponse), ApiError> {
-        let mut excluded = self.health.down_nodes();
+        let mut avoid = Avoid::new(self.health.down_nodes());
         let mut part = NodeRequest::new(request.method.clone(), request.path_and_query());
         part.headers = App::forwarded_headers(request);
         if let Some(content_type) = request.header("content-type") {
@@ -426,7 +426,7 @@ impl App {
         part.body = request.body.clone();
         loop {
             let node = runtime
-                .read_owner(shard, &excluded)
+                .read_owner_avoiding(shard, &avoid)
                 .and_then(|id| runtime.nodes.get(&*id))
                 .map(|node| node.address.clone())
                 .ok_or_else(|| {
@@ -444,7 +444,7 @@ impl App {
                 }
             }
             self.health.mark_down(&node.id);
-            excluded.insert(node.id.clone());
+            avoid.fail(node.id.clone());
         }
     }
 

@@ -123,9 +123,24 @@ pub async fn load_corpus(url: &str) {
     );
 }
 
+/// Three nodes and Miroir over them with replication factor `rf`.
 pub async fn fleet_and_miroir(rf: u32) -> (Fleet, Miroir) {
-    let fleet = Fleet::start(
+    fleet_with(
         3,
+        MiroirOptions {
+            replication_factor: rf,
+            master_key: Some(KEY.into()),
+            ..MiroirOptions::default()
+        },
+    )
+    .await
+}
+
+/// `nodes` nodes with the master key [`KEY`], and Miroir over them configured by
+/// `options` (16 shards by default).
+pub async fn fleet_with(nodes: usize, options: MiroirOptions) -> (Fleet, Miroir) {
+    let fleet = Fleet::start(
+        nodes,
         FleetOptions {
             master_key: Some(KEY.into()),
             ..FleetOptions::default()
@@ -133,18 +148,7 @@ pub async fn fleet_and_miroir(rf: u32) -> (Fleet, Miroir) {
     )
     .await
     .expect("fleet starts");
-    let miroir = Miroir::start(
-        &fleet,
-        MiroirOptions {
-            shards: 16,
-            replication_factor: rf,
-            groups: 1,
-            master_key: Some(KEY.into()),
-            max_body_bytes: None,
-        },
-    )
-    .await
-    .expect("miroir starts");
+    let miroir = Miroir::start(&fleet, options).await.expect("miroir starts");
     (fleet, miroir)
 }
 
