@@ -27,11 +27,21 @@ pub const MIN_HEDGE_DELAY: Duration = Duration::from_millis(5);
 /// Hedge delay of a node that has not answered a read yet.
 pub const FIRST_HEDGE_DELAY: Duration = Duration::from_millis(100);
 
+/// Answers a node must have given before its latency steers replica choice.
+pub const MIN_SAMPLES: u32 = 8;
+
+/// A latency this old no longer describes the node: it is forgotten, and the node is
+/// read from as if new (which is how a node that was avoided for being slow is tried
+/// again).
+pub const STALE_LATENCY: Duration = Duration::from_secs(10);
+
 /// A node's latency: moving mean and mean absolute deviation, in seconds.
 #[derive(Debug, Clone, Copy)]
 struct Latency {
     mean: f64,
     deviation: f64,
+    samples: u32,
+    at: Instant,
 }
 
 /// Nodes recently seen failing, and how fast each node answers reads.
@@ -41,6 +51,8 @@ pub struct NodeHealth {
     hold: Duration,
     latency: Mutex<HashMap<Arc<str>, Latency>>,
     checks: Mutex<HashMap<Arc<str>, CheckRun>>,
+    /// [`STALE_LATENCY`], shorter in tests.
+    stale: Duration,
 }
 
 /// The recent health checks of one node.
@@ -76,7 +88,24 @@ impl NodeHealth {
             hold,
             latency: Mutex::new(HashMap::new()),
             checks: Mutex::new(HashMap::new()),
+            stale: STALE_LATENCY,
         }
+    }
+
+    /// What a read costs on each node whose latency is known well enough (at least
+    /// [`MIN_SAMPLES`] answers, the last one less than [`STALE_LATENCY`] ago): its
+    /// moving mean latency in seconds. The mean moves slowly, so replica choice only
+    /// changes when a node stays slower, not at every busy moment (reads in flight are
+    /// not counted for that reason: they would move shards between copies from one
+    /// request to the next, and with them the order of tied documents).
+    pub fn costs(&self) -> HashMap<Arc<str>, f64> {
+        let now = Instant::now();
+        let latency = self.latency.lock().unwrap_or_else(|p| p.into_inner());
+        latency
+            .iter()
+            .filter(|(_, l)| l.samples >= MIN_SAMPLES && now.duration_since(l.at) < self.stale)
+            .map(|(node, l)| (node.clone(), l.mean))
+            .collect()
     }
 
     /// Record the outcome of one periodic health check of `node`; returns the change
@@ -125,18 +154,28 @@ impl NodeHealth {
     /// A node answered a read in `elapsed`.
     pub fn record_latency(&self, node: &Arc<str>, elapsed: Duration) {
         let sample = elapsed.as_secs_f64();
+        let now = Instant::now();
+        let fresh = Latency {
+            mean: sample,
+            deviation: sample / 2.0,
+            samples: 1,
+            at: now,
+        };
         let mut latency = self.latency.lock().unwrap_or_else(|p| p.into_inner());
         latency
             .entry(node.clone())
             .and_modify(|l| {
+                if now.duration_since(l.at) >= self.stale {
+                    *l = fresh;
+                    return;
+                }
                 let error = sample - l.mean;
                 l.mean += LATENCY_WEIGHT * error;
                 l.deviation += LATENCY_WEIGHT * (error.abs() - l.deviation);
+                l.samples = l.samples.saturating_add(1);
+                l.at = now;
             })
-            .or_insert(Latency {
-                mean: sample,
-                deviation: sample / 2.0,
-            });
+            .or_insert(fresh);
     }
 
     /// How long to wait for a node's answer to a read before asking another copy of
@@ -209,6 +248,33 @@ mod tests {
             health.record_latency(&node, Duration::ZERO);
         }
         assert_eq!(health.hedge_delay("n1", ceiling), MIN_HEDGE_DELAY);
+    }
+
+    #[test]
+    fn costs_need_enough_fresh_answers() {
+        let mut health = NodeHealth::default();
+        let (fast, slow): (Arc<str>, Arc<str>) = (Arc::from("fast"), Arc::from("slow"));
+        for _ in 1..MIN_SAMPLES {
+            health.record_latency(&fast, Duration::from_millis(4));
+            health.record_latency(&slow, Duration::from_millis(40));
+        }
+        assert!(health.costs().is_empty(), "too few answers to judge");
+        health.record_latency(&fast, Duration::from_millis(4));
+        health.record_latency(&slow, Duration::from_millis(40));
+        let costs = health.costs();
+        assert!((costs[&fast] - 0.004).abs() < 1e-9, "{costs:?}");
+        assert!((costs[&slow] - 0.040).abs() < 1e-9, "{costs:?}");
+        // A latency older than the staleness limit is forgotten: the next answer
+        // starts a new mean, which needs enough answers again.
+        health.stale = Duration::ZERO;
+        assert!(health.costs().is_empty());
+        health.record_latency(&slow, Duration::from_millis(4));
+        health.stale = STALE_LATENCY;
+        assert_eq!(health.costs().get(&slow), None);
+        assert_eq!(
+            health.hedge_delay("slow", Duration::from_secs(1)),
+            Duration::from_millis(12)
+        );
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! use. Built once per configuration load and swapped atomically on reload; a request
 //! loads it once when it starts and keeps that snapshot to the end.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -35,11 +35,18 @@ pub struct ReadPlan {
 /// unhealthy by their checks) and those that failed during it. A suspected node is
 /// still asked when only suspected nodes hold some shard: a doubtful answer beats a
 /// certain `miroir_shard_unavailable`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Avoid {
     suspected: BTreeSet<Arc<str>>,
     failed: BTreeSet<Arc<str>>,
+    costs: HashMap<Arc<str>, f64>,
 }
+
+/// A shard's first live owner is passed over for a faster one only when it costs more
+/// than this many times the faster one's cost ...
+const SLOWER_FACTOR: f64 = 2.0;
+/// ... plus this many seconds: small absolute differences are noise.
+const SLOWER_MARGIN: f64 = 0.005;
 
 impl Avoid {
     /// Start a read that avoids `suspected` nodes.
@@ -47,7 +54,15 @@ impl Avoid {
         Avoid {
             suspected,
             failed: BTreeSet::new(),
+            costs: HashMap::new(),
         }
+    }
+
+    /// Prefer fast nodes: `costs` (see `NodeHealth::costs`) moves a shard from its
+    /// first live owner to a clearly cheaper live owner.
+    pub fn with_costs(mut self, costs: HashMap<Arc<str>, f64>) -> Self {
+        self.costs = costs;
+        self
     }
 
     /// `node` failed during this read: it is not asked again.
@@ -184,18 +199,48 @@ impl Runtime {
     /// [`Runtime::read_owner`] avoiding the nodes of `avoid`, its suspected nodes only
     /// when another owner is left.
     pub fn read_owner_avoiding(&self, shard: u32, avoid: &Avoid) -> Option<Arc<str>> {
-        self.read_owner(shard, &avoid.all())
-            .or_else(|| self.read_owner(shard, avoid.failed()))
+        self.cheap_owner(shard, &avoid.all(), &avoid.costs)
+            .or_else(|| self.cheap_owner(shard, avoid.failed(), &avoid.costs))
+    }
+
+    /// The node that answers for `shard`: its first owner not `excluded` (first group
+    /// first), unless another live owner is clearly cheaper by `costs`.
+    fn cheap_owner(
+        &self,
+        shard: u32,
+        excluded: &BTreeSet<Arc<str>>,
+        costs: &HashMap<Arc<str>, f64>,
+    ) -> Option<Arc<str>> {
+        let candidates: Vec<Arc<str>> = self
+            .groups
+            .iter()
+            .flat_map(|(group, _)| self.owners(shard, group))
+            .filter(|n| !excluded.contains(n))
+            .collect();
+        let first = candidates.first()?.clone();
+        let Some(first_cost) = costs.get(&first) else {
+            return Some(first);
+        };
+        let cheapest = candidates
+            .iter()
+            .filter_map(|n| costs.get(n).map(|cost| (n, *cost)))
+            .min_by(|a, b| a.1.total_cmp(&b.1));
+        match cheapest {
+            Some((node, cost)) if cost * SLOWER_FACTOR + SLOWER_MARGIN < *first_cost => {
+                Some(node.clone())
+            }
+            _ => Some(first),
+        }
     }
 
     /// [`Runtime::plan_reads`] avoiding the nodes of `avoid`; its suspected nodes are
     /// asked when the other nodes leave some shards uncovered.
     pub fn plan_reads_avoiding(&self, shards: u32, avoid: &Avoid) -> ReadPlan {
-        let plan = self.plan_reads(shards, &avoid.all());
+        let plan = self.plan_costed(0..shards, &avoid.all(), &avoid.costs);
         if plan.uncovered.is_empty() || avoid.suspected.is_subset(&avoid.failed) {
             return plan;
         }
-        self.plan_reads(shards, avoid.failed())
+        self.plan_costed(0..shards, avoid.failed(), &avoid.costs)
     }
 
     /// Which node answers for which shard in a read, avoiding `excluded` nodes: each
@@ -211,12 +256,21 @@ impl Runtime {
         shards: impl IntoIterator<Item = u32>,
         excluded: &BTreeSet<Arc<str>>,
     ) -> ReadPlan {
+        self.plan_costed(shards, excluded, &HashMap::new())
+    }
+
+    fn plan_costed(
+        &self,
+        shards: impl IntoIterator<Item = u32>,
+        excluded: &BTreeSet<Arc<str>>,
+        costs: &HashMap<Arc<str>, f64>,
+    ) -> ReadPlan {
         let mut plan = ReadPlan {
             restrict: self.replication_factor > 1,
             ..ReadPlan::default()
         };
         for shard in shards {
-            match self.read_owner(shard, excluded) {
+            match self.cheap_owner(shard, excluded, costs) {
                 Some(node) => plan.by_node.entry(node).or_default().push(shard),
                 None => plan.uncovered.push(shard),
             }
@@ -262,6 +316,41 @@ mod tests {
         let mut shards: Vec<u32> = plan.by_node.values().flatten().copied().collect();
         shards.sort_unstable();
         shards
+    }
+
+    #[test]
+    fn a_clearly_slower_first_owner_gives_its_shards_to_a_faster_copy() {
+        let rt = runtime(2);
+        let costs = |n0: f64, n1: f64, n2: f64| {
+            HashMap::from([
+                (Arc::from("n0"), n0),
+                (Arc::from("n1"), n1),
+                (Arc::from("n2"), n2),
+            ])
+        };
+        let plain = rt.plan_reads(16, &BTreeSet::new());
+        let plan_with = |costs| rt.plan_reads_avoiding(16, &Avoid::default().with_costs(costs));
+        // Unknown or close latencies keep the first owner of every shard.
+        assert_eq!(plan_with(HashMap::new()), plain);
+        assert_eq!(plan_with(costs(0.010, 0.004, 0.004)), plain);
+        // n0 more than twice as slow (plus 5 ms): none of its shards is read from it.
+        let plan = plan_with(costs(0.030, 0.004, 0.004));
+        assert!(plain.by_node.contains_key("n0"));
+        assert!(!plan.by_node.contains_key("n0"));
+        assert_eq!(covered(&plan), (0..16).collect::<Vec<_>>());
+        assert!(plan.restrict);
+        // A node whose latency is unknown is not preferred: with n1 unknown, n0 keeps
+        // the shards it shares with n1 only.
+        let mut partial = costs(0.030, 0.004, 0.004);
+        partial.remove("n1");
+        let plan = plan_with(partial);
+        assert_eq!(covered(&plan), (0..16).collect::<Vec<_>>());
+        let kept: Vec<u32> = plain.by_node["n0"]
+            .iter()
+            .copied()
+            .filter(|s| !rt.owners(*s, "default").iter().any(|n| &**n == "n2"))
+            .collect();
+        assert_eq!(plan.by_node.get("n0").cloned().unwrap_or_default(), kept);
     }
 
     #[test]

@@ -267,3 +267,28 @@ async fn an_unhealthy_node_holding_the_only_copy_is_still_asked() {
     );
     assert!(fleet.node(0).requests() > before);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_steadily_slower_node_gives_its_shards_to_faster_copies() {
+    let (fleet, miroir) = fleet_and_miroir(2).await;
+    load_corpus(&miroir.url()).await;
+    let every: Vec<u64> = (1..=60).collect();
+    // Node 0 answers every request 150 ms late (its health checks still pass).
+    fleet
+        .node(0)
+        .set_delay(std::time::Duration::from_millis(150));
+    // Enough searches for Miroir to know every node's latency.
+    for _ in 0..12 {
+        assert_eq!(all_ids(&miroir.url()).await, every);
+    }
+    let before = fleet.node(0).requests();
+    for _ in 0..5 {
+        assert_eq!(unhedged_ids(&miroir.url()).await, every);
+    }
+    fleet.node(0).set_delay(std::time::Duration::ZERO);
+    assert_eq!(
+        fleet.node(0).requests(),
+        before,
+        "searches went to the faster copies of node 0's shards"
+    );
+}

@@ -18,7 +18,7 @@ use super::App;
 use crate::error::ApiError;
 use crate::fanout::{NodeAddress, NodeRequest, NodeResponse};
 use crate::http::{ClientRequest, Response};
-use crate::runtime::{Avoid, ReadPlan, Runtime};
+use crate::runtime::{ReadPlan, Runtime};
 use crate::search_plan::{plan, scored_and_restricted, shard_filter, Pagination, SHARD_NONE};
 
 /// Members of `federation` Miroir knows how to split over nodes.
@@ -248,7 +248,7 @@ impl App {
         build: impl Fn(&BTreeMap<u32, ReadPlan>, &Arc<str>) -> Result<NodeRequest, ApiError>,
     ) -> Result<Vec<NodeResponse>, ApiError> {
         let headers = App::forwarded_headers(request);
-        let mut avoid = Avoid::new(self.health.down_nodes());
+        let mut avoid = self.avoid();
         loop {
             let mut plans: BTreeMap<u32, ReadPlan> = BTreeMap::new();
             for shards in shards_of.values() {

@@ -117,6 +117,17 @@ async fn better(first: Share, second: impl std::future::Future<Output = Share>) 
     }
 }
 
+/// Which copy of a shard a read asks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Replicas {
+    /// The first live owner, unless another owner answers clearly faster: for reads
+    /// whose answer does not depend on which copy answered.
+    Fastest,
+    /// Always the first live owner: for listings whose order is each node's own
+    /// storage order, so that pages asked one after another fit together.
+    Fixed,
+}
+
 impl App {
     /// Send one read to one node under the fan-out's concurrency bound, learning the
     /// node's latency from its answer.
@@ -149,6 +160,7 @@ impl App {
         excluded: &BTreeSet<Arc<str>>,
         permits: &Semaphore,
     ) -> Share {
+        let started = Instant::now();
         let primary = self.read_from(runtime, node, part, permits);
         tokio::pin!(primary);
         let mut others = excluded.clone();
@@ -195,7 +207,14 @@ impl App {
         tokio::pin!(hedge);
         tokio::select! {
             answer = &mut primary => better(settle(node, answer), hedge).await,
-            share = &mut hedge => better(share, async { settle(node, primary.await) }).await,
+            share = &mut hedge => {
+                if matches!(share, Share::Answered { .. }) {
+                    // The late node's answer is not awaited: what it took so far is
+                    // the least its latency was, and teaches replica choice.
+                    self.health.record_latency(&node.id, started.elapsed());
+                }
+                better(share, async { settle(node, primary.await) }).await
+            }
         }
     }
 
@@ -212,10 +231,14 @@ impl App {
         runtime: &Runtime,
         request: &ClientRequest,
         shards: u32,
+        replicas: Replicas,
         build: impl Fn(Option<&str>) -> Result<NodeRequest, ApiError> + Sync,
     ) -> Result<Gathered, ApiError> {
         let headers = App::forwarded_headers(request);
-        let mut avoid = Avoid::new(self.health.down_nodes());
+        let mut avoid = match replicas {
+            Replicas::Fastest => self.avoid(),
+            Replicas::Fixed => Avoid::new(self.health.down_nodes()),
+        };
         let permits = Semaphore::new(runtime.limits.concurrency.max(1));
         loop {
             let plan = runtime.plan_reads_avoiding(shards, &avoid);

@@ -198,6 +198,12 @@ impl App {
         self.runtime.store(Arc::new(runtime));
     }
 
+    /// What a read starting now avoids and prefers: nodes known to be down or
+    /// unhealthy, and the nodes' read costs.
+    pub(crate) fn avoid(&self) -> Avoid {
+        Avoid::new(self.health.down_nodes()).with_costs(self.health.costs())
+    }
+
     /// What the proxy knows of the nodes' health.
     pub fn health(&self) -> &crate::health::NodeHealth {
         &self.health
@@ -337,7 +343,7 @@ impl App {
                 let node = match meta {
                     Some(meta) => {
                         let shard = miroir_conf::routing::shard_for_pk(id, meta.shards);
-                        let avoid = Avoid::new(self.health.down_nodes());
+                        let avoid = self.avoid();
                         let owner = runtime.read_owner_avoiding(shard, &avoid);
                         match owner.and_then(|id| runtime.nodes.get(&*id)) {
                             Some(node) => node.address.clone(),

@@ -9,6 +9,7 @@ use miroir_merger::FacetSearchRequest;
 use miroir_store::TaskKind;
 use serde_json::{json, Map, Value};
 
+use super::hedge::Replicas;
 use super::writes::urlencode;
 use super::App;
 use crate::documents::canonical_document_id;
@@ -271,59 +272,65 @@ impl App {
             _ => Vec::new(),
         };
         let bodies = self
-            .scatter_covering(runtime, request, meta.shards, |restriction| {
-                Ok(match &body {
-                    Some(body) => {
-                        let mut node = body.clone();
-                        node.insert("offset".to_owned(), json!(0));
-                        node.insert("limit".to_owned(), json!(window));
-                        if let Some(Value::Array(fields)) = node.get_mut("fields") {
-                            fields.extend(added.iter().cloned().map(Value::String));
+            .scatter_covering(
+                runtime,
+                request,
+                meta.shards,
+                Replicas::Fixed,
+                |restriction| {
+                    Ok(match &body {
+                        Some(body) => {
+                            let mut node = body.clone();
+                            node.insert("offset".to_owned(), json!(0));
+                            node.insert("limit".to_owned(), json!(window));
+                            if let Some(Value::Array(fields)) = node.get_mut("fields") {
+                                fields.extend(added.iter().cloned().map(Value::String));
+                            }
+                            if let Some(filter) =
+                                combine_json_filter(node.remove("filter"), restriction)
+                            {
+                                node.insert("filter".to_owned(), filter);
+                            }
+                            let bytes = serde_json::to_vec(&Value::Object(node))
+                                .map_err(|e| ApiError::internal(e.to_string()))?;
+                            NodeRequest::json(Method::POST, request.path.clone(), bytes)
                         }
-                        if let Some(filter) =
-                            combine_json_filter(node.remove("filter"), restriction)
-                        {
-                            node.insert("filter".to_owned(), filter);
-                        }
-                        let bytes = serde_json::to_vec(&Value::Object(node))
-                            .map_err(|e| ApiError::internal(e.to_string()))?;
-                        NodeRequest::json(Method::POST, request.path.clone(), bytes)
-                    }
-                    None => {
-                        let mut out: Vec<(String, String)> = pairs
-                            .iter()
-                            .filter(|(k, _)| k != "offset" && k != "limit" && k != "filter")
-                            .cloned()
-                            .map(|(k, mut v)| {
-                                if k == "fields" {
-                                    for field in &added {
-                                        v.push(',');
-                                        v.push_str(field);
+                        None => {
+                            let mut out: Vec<(String, String)> = pairs
+                                .iter()
+                                .filter(|(k, _)| k != "offset" && k != "limit" && k != "filter")
+                                .cloned()
+                                .map(|(k, mut v)| {
+                                    if k == "fields" {
+                                        for field in &added {
+                                            v.push(',');
+                                            v.push_str(field);
+                                        }
                                     }
-                                }
-                                (k, v)
-                            })
-                            .collect();
-                        out.push(("offset".to_owned(), "0".to_owned()));
-                        out.push(("limit".to_owned(), window.to_string()));
-                        let client = pairs
-                            .iter()
-                            .find(|(k, _)| k == "filter")
-                            .map(|(_, v)| v.as_str());
-                        if let Some(filter) = combine_string_filter(client, restriction) {
-                            out.push(("filter".to_owned(), filter));
+                                    (k, v)
+                                })
+                                .collect();
+                            out.push(("offset".to_owned(), "0".to_owned()));
+                            out.push(("limit".to_owned(), window.to_string()));
+                            let client = pairs
+                                .iter()
+                                .find(|(k, _)| k == "filter")
+                                .map(|(_, v)| v.as_str());
+                            if let Some(filter) = combine_string_filter(client, restriction) {
+                                out.push(("filter".to_owned(), filter));
+                            }
+                            let query: Vec<String> = out
+                                .iter()
+                                .map(|(k, v)| format!("{}={}", urlencode(k), urlencode(v)))
+                                .collect();
+                            NodeRequest::new(
+                                Method::GET,
+                                format!("{}?{}", request.path, query.join("&")),
+                            )
                         }
-                        let query: Vec<String> = out
-                            .iter()
-                            .map(|(k, v)| format!("{}={}", urlencode(k), urlencode(v)))
-                            .collect();
-                        NodeRequest::new(
-                            Method::GET,
-                            format!("{}?{}", request.path, query.join("&")),
-                        )
-                    }
-                })
-            })
+                    })
+                },
+            )
             .await?;
         let merged = match &sort {
             Some(sort) => {
@@ -472,15 +479,21 @@ impl App {
             return self.ask_one_node(runtime, request).await;
         };
         let bodies = self
-            .scatter_covering(runtime, request, meta.shards, |restriction| {
-                let mut node = body.clone();
-                if let Some(filter) = combine_json_filter(node.remove("filter"), restriction) {
-                    node.insert("filter".to_owned(), filter);
-                }
-                let bytes = serde_json::to_vec(&Value::Object(node))
-                    .map_err(|e| ApiError::internal(e.to_string()))?;
-                Ok(NodeRequest::json(Method::POST, request.path.clone(), bytes))
-            })
+            .scatter_covering(
+                runtime,
+                request,
+                meta.shards,
+                Replicas::Fastest,
+                |restriction| {
+                    let mut node = body.clone();
+                    if let Some(filter) = combine_json_filter(node.remove("filter"), restriction) {
+                        node.insert("filter".to_owned(), filter);
+                    }
+                    let bytes = serde_json::to_vec(&Value::Object(node))
+                        .map_err(|e| ApiError::internal(e.to_string()))?;
+                    Ok(NodeRequest::json(Method::POST, request.path.clone(), bytes))
+                },
+            )
             .await?;
         let settings = self.merge_settings(runtime, index).await?;
         let order = settings.facets.order_of(&facet);

@@ -3,6 +3,7 @@
 use http::Method;
 use serde_json::{Map, Value};
 
+use super::hedge::Replicas;
 use super::App;
 use crate::error::ApiError;
 use crate::fanout::{NodeAddress, NodeRequest, NodeResponse};
@@ -144,36 +145,42 @@ impl App {
         );
         let extra = distinct.1.clone();
         let bodies = self
-            .scatter_covering(runtime, request, meta.shards, |restriction| {
-                Ok(match &client_body {
-                    Some(body) => {
-                        let mut node_query = node_body(body, &search_plan, restriction);
-                        if let (Some(extra), Some(Value::Array(fields))) =
-                            (&extra, node_query.get_mut("attributesToRetrieve"))
-                        {
-                            fields.push(Value::String(extra.clone()));
+            .scatter_covering(
+                runtime,
+                request,
+                meta.shards,
+                Replicas::Fastest,
+                |restriction| {
+                    Ok(match &client_body {
+                        Some(body) => {
+                            let mut node_query = node_body(body, &search_plan, restriction);
+                            if let (Some(extra), Some(Value::Array(fields))) =
+                                (&extra, node_query.get_mut("attributesToRetrieve"))
+                            {
+                                fields.push(Value::String(extra.clone()));
+                            }
+                            let bytes = serde_json::to_vec(&Value::Object(node_query))
+                                .map_err(|e| ApiError::internal(e.to_string()))?;
+                            NodeRequest::json(Method::POST, request.path.clone(), bytes)
                         }
-                        let bytes = serde_json::to_vec(&Value::Object(node_query))
-                            .map_err(|e| ApiError::internal(e.to_string()))?;
-                        NodeRequest::json(Method::POST, request.path.clone(), bytes)
-                    }
-                    None => {
-                        let planned_body = get_params_as_body(&pairs).unwrap_or_default();
-                        let node_query = node_body(&planned_body, &search_plan, None);
-                        let mut node_pairs = pairs.clone();
-                        if let Some(extra) = &extra {
-                            for (key, value) in node_pairs.iter_mut() {
-                                if key == "attributesToRetrieve" {
-                                    value.push(',');
-                                    value.push_str(extra);
+                        None => {
+                            let planned_body = get_params_as_body(&pairs).unwrap_or_default();
+                            let node_query = node_body(&planned_body, &search_plan, None);
+                            let mut node_pairs = pairs.clone();
+                            if let Some(extra) = &extra {
+                                for (key, value) in node_pairs.iter_mut() {
+                                    if key == "attributesToRetrieve" {
+                                        value.push(',');
+                                        value.push_str(extra);
+                                    }
                                 }
                             }
+                            let query = node_query_string(&node_pairs, &node_query, restriction);
+                            NodeRequest::new(Method::GET, format!("{}?{query}", request.path))
                         }
-                        let query = node_query_string(&node_pairs, &node_query, restriction);
-                        NodeRequest::new(Method::GET, format!("{}?{query}", request.path))
-                    }
-                })
-            })
+                    })
+                },
+            )
             .await?;
         let merged = super::merge::merge_search(&search_plan, &settings, distinct, &bodies.bodies)?;
         Ok(bodies.answer(merged))

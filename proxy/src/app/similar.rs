@@ -28,6 +28,7 @@ use std::collections::BTreeMap;
 use http::Method;
 use serde_json::{json, Map, Value};
 
+use super::hedge::Replicas;
 use super::reads::combine_json_filter;
 use super::writes::urlencode;
 use super::App;
@@ -35,7 +36,7 @@ use crate::documents::{canonical_document_id, primary_key_value};
 use crate::error::ApiError;
 use crate::fanout::{NodeAddress, NodeRequest, NodeResponse};
 use crate::http::{parse_query, ClientRequest, Response};
-use crate::runtime::{Avoid, Runtime};
+use crate::runtime::Runtime;
 use crate::strip::{is_reserved, SHARD_FIELD};
 
 /// Meilisearch's default `limit` of `/similar` and of `/fields`.
@@ -296,43 +297,49 @@ impl App {
         let window = query.offset.saturating_add(query.limit).saturating_add(1);
         let search_path = format!("{index_path}/search");
         let bodies = self
-            .scatter_covering(runtime, request, meta.shards, |restriction| {
-                let mut node = Map::new();
-                if let Some(filter) = combine_json_filter(query.filter(), restriction) {
-                    node.insert("filter".into(), filter);
-                }
-                match &vector {
-                    Some(vector) => {
-                        node.insert("vector".into(), Value::Array(vector.clone()));
-                        node.insert(
-                            "hybrid".into(),
-                            json!({"embedder": query.embedder, "semanticRatio": 1.0}),
-                        );
-                        node.insert("offset".into(), json!(0));
-                        node.insert("limit".into(), json!(window));
-                        if let Some(fields) = &retrieve {
-                            let mut fields = fields.clone();
-                            fields.extend(added_key.clone());
-                            node.insert("attributesToRetrieve".into(), json!(fields));
-                        }
-                        if let Some(flag) = query.body.get("retrieveVectors") {
-                            node.insert("retrieveVectors".into(), flag.clone());
-                        }
-                        node.insert("showRankingScore".into(), json!(true));
-                        node.insert("showRankingScoreDetails".into(), json!(true));
+            .scatter_covering(
+                runtime,
+                request,
+                meta.shards,
+                Replicas::Fastest,
+                |restriction| {
+                    let mut node = Map::new();
+                    if let Some(filter) = combine_json_filter(query.filter(), restriction) {
+                        node.insert("filter".into(), filter);
                     }
-                    // Without an embedding the reference has no neighbours; only the
-                    // total is needed.
-                    None => {
-                        node.insert("limit".into(), json!(0));
+                    match &vector {
+                        Some(vector) => {
+                            node.insert("vector".into(), Value::Array(vector.clone()));
+                            node.insert(
+                                "hybrid".into(),
+                                json!({"embedder": query.embedder, "semanticRatio": 1.0}),
+                            );
+                            node.insert("offset".into(), json!(0));
+                            node.insert("limit".into(), json!(window));
+                            if let Some(fields) = &retrieve {
+                                let mut fields = fields.clone();
+                                fields.extend(added_key.clone());
+                                node.insert("attributesToRetrieve".into(), json!(fields));
+                            }
+                            if let Some(flag) = query.body.get("retrieveVectors") {
+                                node.insert("retrieveVectors".into(), flag.clone());
+                            }
+                            node.insert("showRankingScore".into(), json!(true));
+                            node.insert("showRankingScoreDetails".into(), json!(true));
+                        }
+                        // Without an embedding the reference has no neighbours; only the
+                        // total is needed.
+                        None => {
+                            node.insert("limit".into(), json!(0));
+                        }
                     }
-                }
-                Ok(NodeRequest::json(
-                    Method::POST,
-                    search_path.clone(),
-                    Value::Object(node).to_string(),
-                ))
-            })
+                    Ok(NodeRequest::json(
+                        Method::POST,
+                        search_path.clone(),
+                        Value::Object(node).to_string(),
+                    ))
+                },
+            )
             .await?
             .bodies;
         let mut request_all = miroir_merger::SearchRequest::offset_limit(0, window as usize);
@@ -416,7 +423,7 @@ impl App {
         request: &ClientRequest,
         shard: u32,
     ) -> Result<(NodeAddress, NodeResponse), ApiError> {
-        let mut avoid = Avoid::new(self.health.down_nodes());
+        let mut avoid = self.avoid();
         let mut part = NodeRequest::new(request.method.clone(), request.path_and_query());
         part.headers = App::forwarded_headers(request);
         if let Some(content_type) = request.header("content-type") {
@@ -470,7 +477,7 @@ impl App {
             return self.ask_one_node(runtime, request).await;
         };
         let bodies = self
-            .scatter_covering(runtime, request, meta.shards, |_| {
+            .scatter_covering(runtime, request, meta.shards, Replicas::Fastest, |_| {
                 let mut node = body.clone();
                 node.insert("offset".into(), json!(0));
                 node.insert("limit".into(), json!(MAX_FIELDS));
