@@ -493,3 +493,34 @@ async fn a_waiting_broadcast_shows_its_details_like_one_node() {
     );
     assert_eq!(views[1], views[0]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dump_seen_while_waiting_reports_its_uid_once_done() {
+    let (fleet, miroir) = fleet_and_miroir(1).await;
+    let delay = std::time::Duration::from_secs(1);
+    for node in fleet.nodes() {
+        if node.set_task_delay(delay).is_err() {
+            miroir_tests::fleet::skip_notice(
+                "a_dump_seen_while_waiting_reports_its_uid_once_done",
+                "needs the fake node's task delay to keep a dump enqueued",
+            );
+            return;
+        }
+    }
+    let (status, summary) = http(
+        reqwest::Method::POST,
+        format!("{}/dumps", miroir.url()),
+        None,
+    )
+    .await;
+    assert_eq!(status, 202, "{summary}");
+    let (_, waiting) = get(format!("{}/tasks/{}", miroir.url(), summary["taskUid"])).await;
+    assert!(
+        matches!(waiting["status"].as_str(), Some("enqueued" | "processing")),
+        "{waiting}"
+    );
+    assert_eq!(waiting["details"], json!({"dumpUid": null}));
+    let done = wait_task(&miroir.url(), &summary["taskUid"]).await;
+    assert_eq!(done["status"], json!("succeeded"), "{done}");
+    assert!(done["details"]["dumpUid"].is_string(), "{done}");
+}

@@ -386,6 +386,15 @@ fn merge_details(
             _ => return None,
         },
     };
+    // Details copied while the task waited can lack what only the outcome tells (a
+    // dump's `dumpUid` is null until the dump exists): the node fills those in.
+    if let Some(Value::Object(node)) = nodes.first() {
+        for (key, value) in node {
+            if !value.is_null() && merged.get(key).is_none_or(Value::is_null) {
+                merged.insert(key.clone(), value.clone());
+            }
+        }
+    }
     // Every document lives on RF nodes in each group: the fleet's count is the sum of
     // the node counts divided by the number of copies.
     let copies = (runtime.replication_factor * runtime.groups.len().max(1)) as u64;
