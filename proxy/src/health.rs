@@ -53,6 +53,7 @@ pub struct NodeHealth {
     checks: Mutex<HashMap<Arc<str>, CheckRun>>,
     /// [`STALE_LATENCY`], shorter in tests.
     stale: Duration,
+    counters: crate::metrics::NodeCounters,
 }
 
 /// The recent health checks of one node.
@@ -89,6 +90,7 @@ impl NodeHealth {
             latency: Mutex::new(HashMap::new()),
             checks: Mutex::new(HashMap::new()),
             stale: STALE_LATENCY,
+            counters: crate::metrics::NodeCounters::default(),
         }
     }
 
@@ -108,6 +110,22 @@ impl NodeHealth {
             .collect()
     }
 
+    /// The counters of node events, for the metrics registry.
+    pub fn counters(&self) -> &crate::metrics::NodeCounters {
+        &self.counters
+    }
+
+    /// A read of `node` was late enough to be hedged.
+    pub fn count_hedge(&self, node: &str) {
+        self.counters.hedges.with_label_values(&[node]).inc();
+    }
+
+    /// The node's moving mean read latency in seconds, once it answered a read.
+    pub fn mean_latency(&self, node: &str) -> Option<f64> {
+        let latency = self.latency.lock().unwrap_or_else(|p| p.into_inner());
+        latency.get(node).map(|l| l.mean)
+    }
+
     /// Record the outcome of one periodic health check of `node`; returns the change
     /// of its health it caused, if any.
     pub fn record_check(
@@ -116,6 +134,10 @@ impl NodeHealth {
         ok: bool,
         thresholds: &miroir_conf::HealthCheck,
     ) -> Option<Flip> {
+        self.counters
+            .checks
+            .with_label_values(&[&**node, if ok { "ok" } else { "failed" }])
+            .inc();
         let mut checks = self.checks.lock().unwrap_or_else(|p| p.into_inner());
         let run = checks.entry(node.clone()).or_default();
         if run.streak > 0 && run.last_ok == ok {
@@ -194,6 +216,7 @@ impl NodeHealth {
 
     /// A node failed to answer.
     pub fn mark_down(&self, node: &Arc<str>) {
+        self.counters.failures.with_label_values(&[&**node]).inc();
         let mut down = self.down_until.lock().unwrap_or_else(|p| p.into_inner());
         down.insert(node.clone(), Instant::now() + self.hold);
     }

@@ -1,5 +1,6 @@
 //! The Miroir proxy library: everything the `miroir` binary serves.
 
+pub mod admin;
 pub mod aggregate;
 pub mod app;
 pub mod auth;
@@ -9,6 +10,7 @@ pub mod error;
 pub mod fanout;
 pub mod health;
 pub mod http;
+pub mod metrics;
 pub mod quorum;
 pub mod reload;
 pub mod route;

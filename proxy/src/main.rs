@@ -103,6 +103,14 @@ fn main() -> ExitCode {
         pingora_proxy::http_proxy_service(&server.configuration, MiroirProxy::new(app.clone()));
     proxy.add_tcp(&config.listen.to_string());
     server.add_service(proxy);
+    if let Some(admin) = config.admin_listen {
+        let mut service = pingora_core::services::listening::Service::new(
+            "admin API".to_owned(),
+            miroir_proxy::admin::AdminApp::new(app.clone()),
+        );
+        service.add_tcp(&admin.to_string());
+        server.add_service(service);
+    }
     server.add_service(pingora_core::services::background::background_service(
         "node health checks",
         miroir_proxy::checks::HealthCheckService::new(app.clone()),

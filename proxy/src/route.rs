@@ -162,6 +162,61 @@ pub enum Route {
 }
 
 impl Route {
+    /// The route's name in metrics: a fixed word per kind of request, never an index
+    /// uid or an id (they would make a label per index or per document).
+    pub fn name(&self) -> &'static str {
+        use Route::*;
+        match self {
+            Health => "health",
+            Version => "version",
+            GlobalStats => "stats",
+            ListIndexes => "indexes.list",
+            CreateIndex => "indexes.create",
+            GetIndex { .. } => "indexes.get",
+            UpdateIndex { .. } => "indexes.update",
+            DeleteIndex { .. } => "indexes.delete",
+            IndexStats { .. } => "indexes.stats",
+            SwapIndexes => "swap-indexes",
+            CompactIndex { .. } => "indexes.compact",
+            Settings { method, .. } if method == Method::GET => "settings.get",
+            Settings { .. } => "settings.update",
+            AddDocuments { .. } => "documents.add",
+            BrowseDocuments { .. } => "documents.browse",
+            FetchDocuments { .. } => "documents.fetch",
+            GetDocument { .. } => "documents.get",
+            DeleteDocument { .. } => "documents.delete",
+            DeleteDocumentsBatch { .. } => "documents.delete-batch",
+            DeleteDocumentsByFilter { .. } => "documents.delete-by-filter",
+            DeleteAllDocuments { .. } => "documents.delete-all",
+            EditDocuments { .. } => "documents.edit",
+            Search { .. } => "search",
+            FacetSearch { .. } => "facet-search",
+            Similar { .. } => "similar",
+            Fields { .. } => "fields",
+            MultiSearch => "multi-search",
+            ListTasks => "tasks.list",
+            GetTask { .. } => "tasks.get",
+            TaskDocuments { .. } => "tasks.documents",
+            CancelTasks => "tasks.cancel",
+            DeleteTasks => "tasks.delete",
+            CompactTasks => "tasks.compact",
+            ListBatches => "batches.list",
+            GetBatch { .. } => "batches.get",
+            ListKeys => "keys.list",
+            CreateKey => "keys.create",
+            GetKey { .. } => "keys.get",
+            UpdateKey { .. } => "keys.update",
+            DeleteKey { .. } => "keys.delete",
+            CreateDump => "dumps",
+            CreateSnapshot => "snapshots",
+            GetExperimentalFeatures => "experimental-features.get",
+            UpdateExperimentalFeatures => "experimental-features.update",
+            Unsupported { .. } => "unsupported",
+            MethodNotAllowed => "method-not-allowed",
+            NotFound => "not-found",
+        }
+    }
+
     /// How Miroir serves this route.
     pub fn serve(&self) -> Serve {
         use Route::*;
@@ -346,7 +401,7 @@ pub fn classify(method: &Method, path: &str) -> Route {
         ["chats", ..] => Unsupported { reason: "chat completions are not served over a sharded fleet" },
         ["webhooks", ..] => Unsupported { reason: "webhooks would fire once per node; configure them on the nodes" },
         ["logs", ..] => Unsupported { reason: "log streaming is per node; read each node's logs" },
-        ["metrics"] => Unsupported { reason: "node metrics are per node; Miroir's own metrics are on its admin listener" },
+        ["metrics"] => Unsupported { reason: "node metrics are per node; Miroir's own metrics are served at `GET /_miroir/metrics` on its admin listener (`admin_listen`)" },
         ["dynamic-search-rules", ..] => Unsupported { reason: "dynamic search rules are not served over a sharded fleet yet" },
         ["render-template"] => Unsupported { reason: "template rendering needs one index's documents; not served over a sharded fleet yet" },
         _ => NotFound,

@@ -104,6 +104,8 @@ pub struct Runtime {
     pub limits: FanOutLimits,
     /// How often and how strictly the nodes' `GET /health` is checked.
     pub health_check: miroir_conf::HealthCheck,
+    /// The admin API's key (required by validation when `admin_listen` is set).
+    pub admin_key: Option<String>,
 }
 
 impl Runtime {
@@ -165,6 +167,11 @@ impl Runtime {
                 connect: config.timeouts.connect,
             },
             health_check: config.health_check,
+            admin_key: config
+                .keys
+                .admin_key
+                .as_ref()
+                .map(|k| k.expose().to_owned()),
         }
     }
 

@@ -29,6 +29,10 @@ pub struct RequestCtx {
     relay: Option<Relay>,
     /// The relayed body, buffered when it must be rewritten.
     buffered: BytesMut,
+    /// The route's name in metrics.
+    route: &'static str,
+    /// When the request arrived.
+    started: Option<std::time::Instant>,
 }
 
 /// The `ProxyHttp` implementation of Miroir.
@@ -102,9 +106,11 @@ impl ProxyHttp for MiroirProxy {
     }
 
     async fn request_filter(&self, session: &mut Session, ctx: &mut Self::CTX) -> Result<bool> {
+        ctx.started = Some(std::time::Instant::now());
         let header = session.req_header();
         let method = header.method.clone();
         let path = header.uri.path().to_owned();
+        ctx.route = crate::route::classify(&method, &path).name();
         let query = header.uri.query().map(str::to_owned);
         let headers: Vec<(String, String)> = header
             .headers
@@ -211,5 +217,27 @@ impl ProxyHttp for MiroirProxy {
             *body = Some(strip_body(kind, &whole).map(Bytes::from).unwrap_or(whole));
         }
         Ok(None)
+    }
+
+    async fn logging(
+        &self,
+        session: &mut Session,
+        _error: Option<&pingora_error::Error>,
+        ctx: &mut Self::CTX,
+    ) {
+        let status = session
+            .response_written()
+            .map(|header| header.status.as_u16())
+            .unwrap_or(0);
+        let seconds = ctx
+            .started
+            .map(|started| started.elapsed().as_secs_f64())
+            .unwrap_or(0.0);
+        let route = if ctx.route.is_empty() {
+            "unread"
+        } else {
+            ctx.route
+        };
+        self.app.metrics().observe_request(route, status, seconds);
     }
 }

@@ -39,6 +39,9 @@ pub struct MiroirOptions {
     /// `health_check` settings as `(interval, timeout, unhealthy_threshold,
     /// healthy_threshold)`, e.g. `("100ms", "50ms", 2, 2)` (Miroir's defaults when `None`).
     pub health_check: Option<(&'static str, &'static str, u32, u32)>,
+    /// `keys.admin_key`; when set, Miroir also gets an admin listener
+    /// ([`Miroir::admin_url`]).
+    pub admin_key: Option<String>,
 }
 
 impl Default for MiroirOptions {
@@ -50,6 +53,7 @@ impl Default for MiroirOptions {
             master_key: None,
             max_body_bytes: None,
             health_check: None,
+            admin_key: None,
         }
     }
 }
@@ -58,6 +62,7 @@ impl Default for MiroirOptions {
 pub struct Miroir {
     child: Child,
     addr: SocketAddr,
+    admin_addr: Option<SocketAddr>,
     _dir: tempfile::TempDir,
     config_path: PathBuf,
 }
@@ -87,11 +92,16 @@ pub fn miroir_bin() -> Result<PathBuf, MiroirError> {
 /// The YAML configuration of a Miroir over `urls`.
 pub fn config_yaml(
     listen: SocketAddr,
+    admin: Option<SocketAddr>,
     urls: &[String],
     options: &MiroirOptions,
     store: &Path,
 ) -> String {
-    let mut yaml = format!("listen: \"{listen}\"\nnodes:\n");
+    let mut yaml = format!("listen: \"{listen}\"\n");
+    if let Some(admin) = admin {
+        yaml.push_str(&format!("admin_listen: \"{admin}\"\n"));
+    }
+    yaml.push_str("nodes:\n");
     for (i, url) in urls.iter().enumerate() {
         let group = i % options.groups.max(1);
         yaml.push_str(&format!(
@@ -102,8 +112,14 @@ pub fn config_yaml(
         "shards: {}\nreplication_factor: {}\n",
         options.shards, options.replication_factor
     ));
+    if options.master_key.is_some() || options.admin_key.is_some() {
+        yaml.push_str("keys:\n");
+    }
     if let Some(key) = &options.master_key {
-        yaml.push_str(&format!("keys:\n  master_key: \"{key}\"\n"));
+        yaml.push_str(&format!("  master_key: \"{key}\"\n"));
+    }
+    if let Some(key) = &options.admin_key {
+        yaml.push_str(&format!("  admin_key: \"{key}\"\n"));
     }
     yaml.push_str(&format!(
         "task_store:\n  sqlite:\n    path: \"{}\"\n",
@@ -140,11 +156,15 @@ impl Miroir {
         let mut attempt = 0;
         loop {
             let addr = free_port()?;
+            let admin_addr = match options.admin_key {
+                Some(_) => Some(free_port()?),
+                None => None,
+            };
             let config_path = dir.path().join("miroir.yaml");
             let store = dir.path().join("tasks.db");
             std::fs::write(
                 &config_path,
-                config_yaml(addr, &fleet.urls(), &options, &store),
+                config_yaml(addr, admin_addr, &fleet.urls(), &options, &store),
             )
             .map_err(|e| MiroirError(e.to_string()))?;
             let log = std::fs::File::create(dir.path().join("miroir.log"))
@@ -161,6 +181,7 @@ impl Miroir {
             let mut miroir = Miroir {
                 child,
                 addr,
+                admin_addr,
                 _dir: dir,
                 config_path,
             };
@@ -197,6 +218,11 @@ impl Miroir {
     /// The base URL clients use.
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// The admin listener's base URL, when [`MiroirOptions::admin_key`] was set.
+    pub fn admin_url(&self) -> Option<String> {
+        self.admin_addr.map(|addr| format!("http://{addr}"))
     }
 
     /// Its configuration file (rewrite it and send SIGHUP to test reloads).

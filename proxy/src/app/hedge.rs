@@ -189,6 +189,7 @@ impl App {
             _ = tokio::time::sleep(delay) => {}
         }
         tracing::debug!(node = %node.id, ?delay, "hedging a late read");
+        self.health.count_hedge(&node.id);
         let hedge = async {
             let answers = join_all(
                 hedges

@@ -117,6 +117,8 @@ pub struct App {
     merge_settings: Mutex<HashMap<String, (std::time::Instant, merge::MergeSettings)>>,
     /// Nodes recently seen failing, avoided by reads.
     health: crate::health::NodeHealth,
+    /// Miroir's Prometheus metrics.
+    metrics: crate::metrics::Metrics,
     /// API keys read from nodes to authenticate the routes Miroir answers itself.
     keys: access::KeyCache,
 }
@@ -124,6 +126,8 @@ pub struct App {
 impl App {
     /// Build the application around a first runtime and the task store's location.
     pub fn new(runtime: Runtime, store_config: StoreConfig) -> Self {
+        let health = crate::health::NodeHealth::default();
+        let metrics = crate::metrics::Metrics::new(&health);
         App {
             runtime: ArcSwap::from_pointee(runtime),
             fanout: FanOut::new(),
@@ -131,7 +135,8 @@ impl App {
             store: tokio::sync::OnceCell::new(),
             index_locks: Mutex::new(HashMap::new()),
             merge_settings: Mutex::new(HashMap::new()),
-            health: crate::health::NodeHealth::default(),
+            health,
+            metrics,
             keys: access::KeyCache::default(),
         }
     }
@@ -202,6 +207,11 @@ impl App {
     /// unhealthy, and the nodes' read costs.
     pub(crate) fn avoid(&self) -> Avoid {
         Avoid::new(self.health.down_nodes()).with_costs(self.health.costs())
+    }
+
+    /// Miroir's Prometheus metrics.
+    pub fn metrics(&self) -> &crate::metrics::Metrics {
+        &self.metrics
     }
 
     /// What the proxy knows of the nodes' health.
