@@ -465,14 +465,13 @@ async fn index_restricted_keys_cancel_only_their_indexes_tasks() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn index_restricted_cancelation_leaves_other_indexes_tasks_running() {
     let pair = pair().await;
-    for node in pair.fleet.nodes() {
-        if node.set_task_delay(Duration::from_secs(2)).is_err() {
-            miroir_tests::fleet::skip_notice(
-                "index_restricted_cancelation_leaves_other_indexes_tasks_running",
-                "needs the fake node's task delay to keep writes enqueued",
-            );
-            return;
-        }
+    if !hold_tasks(
+        &pair.fleet,
+        Duration::from_secs(2),
+        "index_restricted_cancelation_leaves_other_indexes_tasks_running",
+        "needs the fake node's task delay to keep writes enqueued",
+    ) {
+        return;
     }
     let base = pair.miroir.url();
     let mut writes = Vec::new();

@@ -375,17 +375,7 @@ async fn without_a_copy_left_reads_and_writes_fail_loudly() {
     assert_eq!(error["code"], json!("miroir_shard_unavailable"));
     assert_eq!(error["type"], json!("system"));
     // Documents 1..=60 spread over all 16 shards: some land on the stopped node.
-    let batch: Vec<Value> = (100..130)
-        .map(|id| json!({"id": id, "title": "new"}))
-        .collect();
-    let (status, error) = http(
-        reqwest::Method::POST,
-        format!("{}/indexes/movies/documents", miroir.url()),
-        Some(Value::Array(batch)),
-    )
-    .await;
-    assert_eq!(status, 503, "{error}");
-    assert_eq!(error["code"], json!("miroir_no_quorum"));
+    assert_write_misses_quorum(&miroir.url()).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -575,26 +565,14 @@ async fn finished_tasks_can_be_deleted_by_filter() {
 async fn canceling_an_enqueued_write_cancels_it_on_every_node() {
     let (fleet, miroir) = fleet_and_miroir(1).await;
     let base = miroir.url();
-    let client = Client::new(&base, Some(KEY)).expect("client");
-    let created = client
-        .create_index("movies", Some("id"))
-        .await
-        .expect("accepted")
-        .wait_for_completion(&client, None, Some(SDK_WAIT))
-        .await
-        .expect("finishes");
-    assert!(created.is_success());
-    for node in fleet.nodes() {
-        if node
-            .set_task_delay(std::time::Duration::from_secs(3))
-            .is_err()
-        {
-            miroir_tests::fleet::skip_notice(
-                "canceling_an_enqueued_write_cancels_it_on_every_node",
-                "needs the fake node's task delay to keep a write enqueued",
-            );
-            return;
-        }
+    create_movies(&base).await;
+    if !hold_tasks(
+        &fleet,
+        std::time::Duration::from_secs(3),
+        "canceling_an_enqueued_write_cancels_it_on_every_node",
+        "needs the fake node's task delay to keep a write enqueued",
+    ) {
+        return;
     }
     let (status, write) = http(
         reqwest::Method::POST,

@@ -126,17 +126,7 @@ async fn a_write_one_whole_group_made_is_accepted_and_marked_degraded() {
     );
     // With both groups down to one node that misses a share, a write cannot reach quorum.
     fleet.node(0).stop().await;
-    let batch: Vec<Value> = (100..130)
-        .map(|id| json!({"id": id, "title": "new"}))
-        .collect();
-    let (status, error) = http(
-        reqwest::Method::POST,
-        format!("{}/indexes/movies/documents", miroir.url()),
-        Some(Value::Array(batch)),
-    )
-    .await;
-    assert_eq!(status, 503, "{error}");
-    assert_eq!(error["code"], json!("miroir_no_quorum"));
+    assert_write_misses_quorum(&miroir.url()).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

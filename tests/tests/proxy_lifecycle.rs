@@ -498,14 +498,13 @@ async fn a_waiting_broadcast_shows_its_details_like_one_node() {
 async fn a_dump_seen_while_waiting_reports_its_uid_once_done() {
     let (fleet, miroir) = fleet_and_miroir(1).await;
     let delay = std::time::Duration::from_secs(1);
-    for node in fleet.nodes() {
-        if node.set_task_delay(delay).is_err() {
-            miroir_tests::fleet::skip_notice(
-                "a_dump_seen_while_waiting_reports_its_uid_once_done",
-                "needs the fake node's task delay to keep a dump enqueued",
-            );
-            return;
-        }
+    if !hold_tasks(
+        &fleet,
+        delay,
+        "a_dump_seen_while_waiting_reports_its_uid_once_done",
+        "needs the fake node's task delay to keep a dump enqueued",
+    ) {
+        return;
     }
     let (status, summary) = http(
         reqwest::Method::POST,

@@ -307,26 +307,14 @@ async fn batch_errors_are_those_of_one_meilisearch() {
 async fn a_processing_task_is_a_batch_and_an_enqueued_one_is_not() {
     let (fleet, miroir) = fleet_and_miroir(1).await;
     let base = miroir.url();
-    let client = Client::new(&base, Some(KEY)).expect("client");
-    let created = client
-        .create_index("movies", Some("id"))
-        .await
-        .expect("accepted")
-        .wait_for_completion(&client, None, None)
-        .await
-        .expect("finishes");
-    assert!(created.is_success());
-    for node in fleet.nodes() {
-        if node
-            .set_task_delay(std::time::Duration::from_secs(2))
-            .is_err()
-        {
-            miroir_tests::fleet::skip_notice(
-                "a_processing_task_is_a_batch_and_an_enqueued_one_is_not",
-                "needs the fake node's task delay to hold tasks processing and enqueued",
-            );
-            return;
-        }
+    create_movies(&base).await;
+    if !hold_tasks(
+        &fleet,
+        std::time::Duration::from_secs(2),
+        "a_processing_task_is_a_batch_and_an_enqueued_one_is_not",
+        "needs the fake node's task delay to hold tasks processing and enqueued",
+    ) {
+        return;
     }
     // Settings writes reach every node, so every node holds the second one back.
     let write = |word: &'static str| {

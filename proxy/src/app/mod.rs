@@ -414,6 +414,19 @@ impl App {
         Err(last_error.unwrap_or_else(|| ApiError::shard_unavailable("No node is configured.")))
     }
 
+    /// The client's request as it is (method, path and query, credentials, content
+    /// type and body), to be sent to a node.
+    pub(crate) fn as_node_request(request: &ClientRequest) -> NodeRequest {
+        let mut part = NodeRequest::new(request.method.clone(), request.path_and_query());
+        part.headers = App::forwarded_headers(request);
+        if let Some(content_type) = request.header("content-type") {
+            part.headers
+                .push(("Content-Type".to_owned(), content_type.to_owned()));
+        }
+        part.body = request.body.clone();
+        part
+    }
+
     /// Headers Miroir forwards from the client on subrequests: the client's
     /// credentials, so that every node applies Meilisearch's own key rules.
     pub(crate) fn forwarded_headers(request: &ClientRequest) -> Vec<(String, String)> {

@@ -228,13 +228,7 @@ impl App {
         runtime: &Runtime,
         request: &ClientRequest,
     ) -> Result<Response, ApiError> {
-        let mut part = NodeRequest::new(request.method.clone(), request.path_and_query());
-        part.headers = App::forwarded_headers(request);
-        if let Some(content_type) = request.header("content-type") {
-            part.headers
-                .push(("Content-Type".to_owned(), content_type.to_owned()));
-        }
-        part.body = request.body.clone();
+        let part = App::as_node_request(request);
         let response = self.ask_any_node(runtime, &part).await?;
         let mut out = Response::json_bytes(response.status, response.body.clone());
         if let Some(stripped) =

@@ -424,13 +424,7 @@ impl App {
         shard: u32,
     ) -> Result<(NodeAddress, NodeResponse), ApiError> {
         let mut avoid = self.avoid();
-        let mut part = NodeRequest::new(request.method.clone(), request.path_and_query());
-        part.headers = App::forwarded_headers(request);
-        if let Some(content_type) = request.header("content-type") {
-            part.headers
-                .push(("Content-Type".to_owned(), content_type.to_owned()));
-        }
-        part.body = request.body.clone();
+        let part = App::as_node_request(request);
         loop {
             let node = runtime
                 .read_owner_avoiding(shard, &avoid)

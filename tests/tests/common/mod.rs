@@ -83,9 +83,9 @@ pub async fn on_both(
     (one, many)
 }
 
-/// Create the index with its settings and add the corpus through `url`, waiting for
-/// every task with the SDK.
-pub async fn load_corpus(url: &str) {
+/// Create the empty index `movies` (primary key `id`) through `url` with the SDK and
+/// wait until it exists.
+pub async fn create_movies(url: &str) {
     let client = Client::new(url, Some(KEY)).expect("client");
     let task = client
         .create_index("movies", Some("id"))
@@ -98,6 +98,13 @@ pub async fn load_corpus(url: &str) {
         task.is_success(),
         "index creation failed on {url}: {task:?}"
     );
+}
+
+/// Create the index with its settings and add the corpus through `url`, waiting for
+/// every task with the SDK.
+pub async fn load_corpus(url: &str) {
+    create_movies(url).await;
+    let client = Client::new(url, Some(KEY)).expect("client");
     let index = client.index("movies");
     let settings = meilisearch_sdk::settings::Settings::new()
         .with_filterable_attributes(["genre", "year", "rating"])
@@ -203,4 +210,35 @@ pub async fn wait_task(base: &str, uid: &Value) -> Value {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     panic!("task {uid} did not finish within {SDK_WAIT:?}");
+}
+
+/// Slow down task processing on every node of `fleet` by `delay` so that tasks stay
+/// enqueued or processing. Only the fake node can: on real Meilisearch this prints a
+/// loud skip notice for `test` (saying it `needs` ...) and returns false.
+#[allow(dead_code)]
+pub fn hold_tasks(fleet: &Fleet, delay: std::time::Duration, test: &str, needs: &str) -> bool {
+    for node in fleet.nodes() {
+        if node.set_task_delay(delay).is_err() {
+            miroir_tests::fleet::skip_notice(test, needs);
+            return false;
+        }
+    }
+    true
+}
+
+/// A write of 30 new documents through Miroir at `url` is refused with
+/// `503 miroir_no_quorum` (30 ids spread over every shard of a 16-shard index).
+#[allow(dead_code)]
+pub async fn assert_write_misses_quorum(url: &str) {
+    let batch: Vec<Value> = (100..130)
+        .map(|id| serde_json::json!({"id": id, "title": "new"}))
+        .collect();
+    let (status, error) = http(
+        reqwest::Method::POST,
+        format!("{url}/indexes/movies/documents"),
+        Some(Value::Array(batch)),
+    )
+    .await;
+    assert_eq!(status, 503, "{error}");
+    assert_eq!(error["code"], serde_json::json!("miroir_no_quorum"));
 }
