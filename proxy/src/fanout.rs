@@ -107,7 +107,7 @@ pub enum NodeError {
 }
 
 /// Where a node listens.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NodeAddress {
     /// The node id from the configuration.
     pub id: Arc<str>,

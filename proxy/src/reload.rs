@@ -1,10 +1,17 @@
 //! Configuration reload on `SIGHUP`.
 //!
-//! Load → validate → health-check the nodes the new file adds → swap. A file that does
-//! not validate, or that adds a node which does not answer `GET /health`, is logged
-//! and the running configuration stays in place. Requests that started before the swap
-//! finish on the snapshot they started with.
+//! Load → validate → refuse a change of shard placement → health-check the nodes whose
+//! address changed → swap. A file that does not validate, that would move shards
+//! (another replication factor, a node added to or removed from a group, a node moved
+//! to another group), or that points a node at an address which does not answer
+//! `GET /health`, is logged and the running configuration stays in place. Requests that
+//! started before the swap finish on the snapshot they started with.
+//!
+//! Placement is refused because nothing would move the data: the nodes a new placement
+//! names hold no copy of the shards it gives them, so reads would silently miss
+//! documents and writes would split them. Moving shards belongs to the control plane.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -29,6 +36,52 @@ pub enum ReloadError {
         "new node {node} failed its health check ({reason}), keeping the running configuration"
     )]
     UnhealthyNode { node: String, reason: String },
+    /// The new file moves shards: another replication factor, or other nodes in some
+    /// replica group.
+    #[error(
+        "the new file changes where shards live ({0}); the nodes hold no copy of the shards it would give them, so reads would miss documents. Moving shards is the control plane's work, which is not built yet: keeping the running configuration"
+    )]
+    PlacementChanged(String),
+}
+
+/// Where shards live: the replication factor and the node ids of every group (their
+/// order and the order of the groups decide nothing about placement).
+fn placement(runtime: &Runtime) -> (usize, BTreeMap<Arc<str>, BTreeSet<Arc<str>>>) {
+    (
+        runtime.replication_factor,
+        runtime
+            .groups
+            .iter()
+            .map(|(name, nodes)| (name.clone(), nodes.iter().cloned().collect()))
+            .collect(),
+    )
+}
+
+/// What differs between two placements, in words; `None` when they are the same.
+fn placement_change(current: &Runtime, next: &Runtime) -> Option<String> {
+    let (rf, groups) = placement(current);
+    let (next_rf, next_groups) = placement(next);
+    if rf != next_rf {
+        return Some(format!("replication_factor {rf} -> {next_rf}"));
+    }
+    let names = |set: &BTreeSet<Arc<str>>| {
+        set.iter()
+            .map(|n| n.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let empty = BTreeSet::new();
+    let all: BTreeSet<&Arc<str>> = groups.keys().chain(next_groups.keys()).collect();
+    let changes: Vec<String> = all
+        .into_iter()
+        .filter_map(|group| {
+            let before = groups.get(group).unwrap_or(&empty);
+            let after = next_groups.get(group).unwrap_or(&empty);
+            (before != after)
+                .then(|| format!("group `{group}`: [{}] -> [{}]", names(before), names(after)))
+        })
+        .collect();
+    (!changes.is_empty()).then(|| changes.join("; "))
 }
 
 /// Load, validate and health-check a configuration file, and swap it in.
@@ -41,8 +94,15 @@ pub async fn reload(
         miroir_conf::load_file(path).map_err(|errors| ReloadError::Invalid(errors.to_string()))?;
     let next = Runtime::from_config(&config);
     let current = app.runtime();
+    if let Some(change) = placement_change(&current, &next) {
+        return Err(ReloadError::PlacementChanged(change));
+    }
     for (id, node) in &next.nodes {
-        if current.nodes.contains_key(id) {
+        if current
+            .nodes
+            .get(id)
+            .is_some_and(|now| now.address == node.address)
+        {
             continue;
         }
         let answer = fanout
@@ -111,5 +171,44 @@ impl BackgroundService for ReloadService {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn runtime(yaml: &str) -> Runtime {
+        Runtime::from_config(&miroir_conf::load_str(yaml).expect("valid config"))
+    }
+
+    const TWO_GROUPS: &str = "nodes:\n  - { id: a1, url: \"http://127.0.0.1:7701\", group: a }\n  - { id: a2, url: \"http://127.0.0.1:7702\", group: a }\n  - { id: b1, url: \"http://127.0.0.1:7703\", group: b }\n";
+
+    #[test]
+    fn only_a_change_of_shard_placement_is_named() {
+        let current = runtime(TWO_GROUPS);
+        // Another address for a node, group order, timeouts: placement unchanged.
+        let moved = "nodes:\n  - { id: b1, url: \"http://10.0.0.3:7700\", group: b }\n  - { id: a2, url: \"http://127.0.0.1:7702\", group: a }\n  - { id: a1, url: \"http://127.0.0.1:7701\", group: a }\ntimeouts:\n  request: 50s\n";
+        assert_eq!(placement_change(&current, &runtime(moved)), None);
+        let added =
+            format!("{TWO_GROUPS}  - {{ id: b2, url: \"http://127.0.0.1:7704\", group: b }}\n");
+        assert_eq!(
+            placement_change(&current, &runtime(&added)).as_deref(),
+            Some("group `b`: [b1] -> [b1, b2]")
+        );
+        let regrouped = TWO_GROUPS.replace(
+            "id: a2, url: \"http://127.0.0.1:7702\", group: a",
+            "id: a2, url: \"http://127.0.0.1:7702\", group: b",
+        );
+        assert_eq!(
+            placement_change(&current, &runtime(&regrouped)).as_deref(),
+            Some("group `a`: [a1, a2] -> [a1]; group `b`: [b1] -> [a2, b1]")
+        );
+        let three = "nodes:\n  - { id: n1, url: \"http://127.0.0.1:7701\" }\n  - { id: n2, url: \"http://127.0.0.1:7702\" }\n";
+        let rf2 = format!("{three}replication_factor: 2\n");
+        assert_eq!(
+            placement_change(&runtime(three), &runtime(&rf2)).as_deref(),
+            Some("replication_factor 1 -> 2")
+        );
     }
 }

@@ -230,6 +230,22 @@ impl Miroir {
         &self.config_path
     }
 
+    /// What Miroir logged so far (warnings and errors).
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self._dir.path().join("miroir.log")).unwrap_or_default()
+    }
+
+    /// Send `SIGHUP`: Miroir re-reads [`Miroir::config_path`].
+    pub fn send_sighup(&self) {
+        let pid = self.pid().expect("miroir is running");
+        let status = std::process::Command::new("kill")
+            .arg("-HUP")
+            .arg(pid.to_string())
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "kill -HUP {pid} failed");
+    }
+
     /// The process id, for signals.
     pub fn pid(&self) -> Option<u32> {
         self.child.id()

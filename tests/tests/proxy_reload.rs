@@ -1,0 +1,99 @@
+//! Configuration reload on `SIGHUP`: a valid file takes effect, a file that does not
+//! validate or that would move shards is refused and the running configuration stays.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::*;
+use miroir_tests::Miroir;
+use serde_json::{json, Value};
+
+/// A document addition of about 2 KB.
+async fn post_big(miroir: &Miroir) -> (u16, Value) {
+    let big: Vec<Value> = (0..40)
+        .map(|id| json!({"id": 1000 + id, "title": "a title long enough to weigh"}))
+        .collect();
+    http(
+        reqwest::Method::POST,
+        format!("{}/indexes/movies/documents", miroir.url()),
+        Some(Value::Array(big)),
+    )
+    .await
+}
+
+/// Wait (at most 20 s) until Miroir's log holds `needle` `count` times.
+async fn logged(miroir: &Miroir, needle: &str, count: usize) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while miroir.log().matches(needle).count() < count {
+        assert!(
+            Instant::now() < deadline,
+            "`{needle}` not logged {count} time(s): {}",
+            miroir.log()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sighup_applies_a_valid_file_and_keeps_the_running_one_otherwise() {
+    let (_fleet, miroir) = fleet_and_miroir(1).await;
+    load_corpus(&miroir.url()).await;
+    let original = std::fs::read_to_string(miroir.config_path()).expect("config");
+    let every: Vec<u64> = (1..=60).collect();
+    let all_ids = || async {
+        let (status, found) = http(
+            reqwest::Method::POST,
+            format!("{}/indexes/movies/search", miroir.url()),
+            Some(json!({"q": "", "limit": 100})),
+        )
+        .await;
+        assert_eq!(status, 200, "{found}");
+        let mut got = ids(&found["hits"]);
+        got.sort_unstable();
+        got
+    };
+
+    // A valid file: the body limit drops to 1 KiB.
+    let limited = format!("{original}limits:\n  max_body_bytes: 1024\n");
+    std::fs::write(miroir.config_path(), &limited).expect("write");
+    miroir.send_sighup();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let (status, answer) = post_big(&miroir).await;
+        if status == 413 {
+            assert_eq!(answer["code"], json!("payload_too_large"), "{answer}");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the new limit never applied: {answer}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    // A file that does not validate: refused, the limit stays.
+    std::fs::write(miroir.config_path(), "nodes: [").expect("write");
+    miroir.send_sighup();
+    logged(&miroir, "configuration reload refused", 1).await;
+    assert_eq!(post_big(&miroir).await.0, 413);
+    assert_eq!(all_ids().await, every);
+
+    // A file that would move shards (two copies instead of one, and a larger limit):
+    // refused as a whole, so reads stay complete and the limit stays.
+    let moved = format!(
+        "{}limits:\n  max_body_bytes: 1048576\n",
+        original.replace("replication_factor: 1", "replication_factor: 2")
+    );
+    assert_ne!(moved, original);
+    std::fs::write(miroir.config_path(), &moved).expect("write");
+    miroir.send_sighup();
+    logged(&miroir, "configuration reload refused", 2).await;
+    assert!(
+        miroir.log().contains("replication_factor 1 -> 2"),
+        "{}",
+        miroir.log()
+    );
+    assert_eq!(post_big(&miroir).await.0, 413);
+    assert_eq!(all_ids().await, every);
+}
