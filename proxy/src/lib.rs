@@ -11,6 +11,7 @@ pub mod fanout;
 pub mod health;
 pub mod http;
 pub mod metrics;
+pub mod placement;
 pub mod quorum;
 pub mod reload;
 pub mod route;

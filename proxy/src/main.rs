@@ -4,24 +4,39 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use anyhow::Context;
 use clap::Parser;
 use pingora_core::server::configuration::ServerConf;
 use pingora_core::server::Server;
 
 use miroir_proxy::app::App;
+use miroir_proxy::placement::{self, Placement};
 use miroir_proxy::reload::ReloadService;
 use miroir_proxy::runtime::Runtime;
 use miroir_proxy::service::MiroirProxy;
 use miroir_store::StoreConfig;
 
 /// Open the task store once at start so that a wrong path or an unreachable Redis
-/// stops Miroir before it accepts traffic. The store the server uses is opened again
-/// inside the server's own runtime.
-fn check_store(config: &StoreConfig) -> anyhow::Result<()> {
+/// stops Miroir before it accepts traffic, and check the file's shard placement against
+/// the one recorded there (see `miroir_proxy::placement`). The store the server uses is
+/// opened again inside the server's own runtime.
+fn check_store(
+    config: &StoreConfig,
+    placement: &Placement,
+    allow_change: bool,
+) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(async { miroir_store::open(config).await.map(drop) })?;
+    runtime.block_on(async {
+        let store = miroir_store::open(config)
+            .await
+            .context("the task store cannot be opened")?;
+        if let Some(change) = placement::check_and_record(&*store, placement, allow_change).await? {
+            tracing::warn!(%change, "shard placement changed; documents on nodes that no longer own their shards are not read until they are re-added");
+        }
+        anyhow::Ok(())
+    })?;
     Ok(())
 }
 
@@ -41,6 +56,11 @@ struct Args {
     /// file is invalid) without serving.
     #[arg(long, value_name = "FILE")]
     check: Option<PathBuf>,
+
+    /// Start even though the file changes where shards live while indexes exist (the
+    /// documents of moved shards are not read until they are re-added).
+    #[arg(long)]
+    allow_placement_change: bool,
 
     /// Worker threads of the proxy service.
     #[arg(long, default_value_t = 2)]
@@ -87,11 +107,15 @@ fn main() -> ExitCode {
         miroir_conf::TaskStore::Sqlite { path } => StoreConfig::Sqlite { path: path.clone() },
         miroir_conf::TaskStore::Redis { url } => StoreConfig::redis(url.expose()),
     };
-    if let Err(error) = check_store(&store_config) {
-        eprintln!("miroir: the task store cannot be opened: {error}");
+    let runtime = Runtime::from_config(&config);
+    if let Err(error) = check_store(
+        &store_config,
+        &Placement::of(&runtime),
+        args.allow_placement_change,
+    ) {
+        eprintln!("miroir: {error:#}");
         return ExitCode::FAILURE;
     }
-    let runtime = Runtime::from_config(&config);
     let app = Arc::new(App::new(runtime, store_config));
 
     let server_conf = ServerConf {

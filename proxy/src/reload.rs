@@ -11,7 +11,6 @@
 //! names hold no copy of the shards it gives them, so reads would silently miss
 //! documents and writes would split them. Moving shards belongs to the control plane.
 
-use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -23,6 +22,7 @@ use tokio::signal::unix::{signal, SignalKind};
 
 use crate::app::App;
 use crate::fanout::{FanOut, NodeRequest};
+use crate::placement::Placement;
 use crate::runtime::Runtime;
 
 /// Why a reload was refused.
@@ -44,46 +44,6 @@ pub enum ReloadError {
     PlacementChanged(String),
 }
 
-/// Where shards live: the replication factor and the node ids of every group (their
-/// order and the order of the groups decide nothing about placement).
-fn placement(runtime: &Runtime) -> (usize, BTreeMap<Arc<str>, BTreeSet<Arc<str>>>) {
-    (
-        runtime.replication_factor,
-        runtime
-            .groups
-            .iter()
-            .map(|(name, nodes)| (name.clone(), nodes.iter().cloned().collect()))
-            .collect(),
-    )
-}
-
-/// What differs between two placements, in words; `None` when they are the same.
-fn placement_change(current: &Runtime, next: &Runtime) -> Option<String> {
-    let (rf, groups) = placement(current);
-    let (next_rf, next_groups) = placement(next);
-    if rf != next_rf {
-        return Some(format!("replication_factor {rf} -> {next_rf}"));
-    }
-    let names = |set: &BTreeSet<Arc<str>>| {
-        set.iter()
-            .map(|n| n.to_string())
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    let empty = BTreeSet::new();
-    let all: BTreeSet<&Arc<str>> = groups.keys().chain(next_groups.keys()).collect();
-    let changes: Vec<String> = all
-        .into_iter()
-        .filter_map(|group| {
-            let before = groups.get(group).unwrap_or(&empty);
-            let after = next_groups.get(group).unwrap_or(&empty);
-            (before != after)
-                .then(|| format!("group `{group}`: [{}] -> [{}]", names(before), names(after)))
-        })
-        .collect();
-    (!changes.is_empty()).then(|| changes.join("; "))
-}
-
 /// Load, validate and health-check a configuration file, and swap it in.
 pub async fn reload(
     path: &std::path::Path,
@@ -94,7 +54,7 @@ pub async fn reload(
         miroir_conf::load_file(path).map_err(|errors| ReloadError::Invalid(errors.to_string()))?;
     let next = Runtime::from_config(&config);
     let current = app.runtime();
-    if let Some(change) = placement_change(&current, &next) {
+    if let Some(change) = Placement::of(&current).change_to(&Placement::of(&next)) {
         return Err(ReloadError::PlacementChanged(change));
     }
     for (id, node) in &next.nodes {
@@ -189,11 +149,16 @@ mod tests {
         let current = runtime(TWO_GROUPS);
         // Another address for a node, group order, timeouts: placement unchanged.
         let moved = "nodes:\n  - { id: b1, url: \"http://10.0.0.3:7700\", group: b }\n  - { id: a2, url: \"http://127.0.0.1:7702\", group: a }\n  - { id: a1, url: \"http://127.0.0.1:7701\", group: a }\ntimeouts:\n  request: 50s\n";
-        assert_eq!(placement_change(&current, &runtime(moved)), None);
+        assert_eq!(
+            Placement::of(&current).change_to(&Placement::of(&runtime(moved))),
+            None
+        );
         let added =
             format!("{TWO_GROUPS}  - {{ id: b2, url: \"http://127.0.0.1:7704\", group: b }}\n");
         assert_eq!(
-            placement_change(&current, &runtime(&added)).as_deref(),
+            Placement::of(&current)
+                .change_to(&Placement::of(&runtime(&added)))
+                .as_deref(),
             Some("group `b`: [b1] -> [b1, b2]")
         );
         let regrouped = TWO_GROUPS.replace(
@@ -201,13 +166,17 @@ mod tests {
             "id: a2, url: \"http://127.0.0.1:7702\", group: b",
         );
         assert_eq!(
-            placement_change(&current, &runtime(&regrouped)).as_deref(),
+            Placement::of(&current)
+                .change_to(&Placement::of(&runtime(&regrouped)))
+                .as_deref(),
             Some("group `a`: [a1, a2] -> [a1]; group `b`: [b1] -> [a2, b1]")
         );
         let three = "nodes:\n  - { id: n1, url: \"http://127.0.0.1:7701\" }\n  - { id: n2, url: \"http://127.0.0.1:7702\" }\n";
         let rf2 = format!("{three}replication_factor: 2\n");
         assert_eq!(
-            placement_change(&runtime(three), &runtime(&rf2)).as_deref(),
+            Placement::of(&runtime(three))
+                .change_to(&Placement::of(&runtime(&rf2)))
+                .as_deref(),
             Some("replication_factor 1 -> 2")
         );
     }

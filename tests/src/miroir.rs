@@ -39,6 +39,9 @@ pub struct MiroirOptions {
     /// `health_check` settings as `(interval, timeout, unhealthy_threshold,
     /// healthy_threshold)`, e.g. `("100ms", "50ms", 2, 2)` (Miroir's defaults when `None`).
     pub health_check: Option<(&'static str, &'static str, u32, u32)>,
+    /// The SQLite task store file (a fresh one in Miroir's temporary directory when
+    /// `None`): give the same file to a second Miroir to test a restart.
+    pub task_store: Option<PathBuf>,
     /// `keys.admin_key`; when set, Miroir also gets an admin listener
     /// ([`Miroir::admin_url`]).
     pub admin_key: Option<String>,
@@ -53,6 +56,7 @@ impl Default for MiroirOptions {
             master_key: None,
             max_body_bytes: None,
             health_check: None,
+            task_store: None,
             admin_key: None,
         }
     }
@@ -161,7 +165,10 @@ impl Miroir {
                 None => None,
             };
             let config_path = dir.path().join("miroir.yaml");
-            let store = dir.path().join("tasks.db");
+            let store = options
+                .task_store
+                .clone()
+                .unwrap_or_else(|| dir.path().join("tasks.db"));
             std::fs::write(
                 &config_path,
                 config_yaml(addr, admin_addr, &fleet.urls(), &options, &store),
