@@ -136,6 +136,9 @@ pub struct FileLimits {
     pub max_body_bytes: Option<i64>,
     /// Node subrequests in flight at once for one client request. Default 64.
     pub fan_out_concurrency: Option<i64>,
+    /// Tasks Miroir keeps before deleting its oldest finished ones, as Meilisearch does
+    /// at 1,000,000. Default 1000000.
+    pub max_tasks: Option<i64>,
 }
 
 /// Deserialize a string, or an integer as its decimal text (`group: 1` is group "1").

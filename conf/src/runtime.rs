@@ -48,6 +48,8 @@ pub mod defaults {
     pub const MAX_BODY_BYTES: u64 = 104_857_600;
     /// `limits.fan_out_concurrency`.
     pub const FAN_OUT_CONCURRENCY: usize = 64;
+    /// `limits.max_tasks`: the size at which Meilisearch trims its task queue.
+    pub const MAX_TASKS: u64 = 1_000_000;
     /// Shortest accepted `master_key` and `admin_key`, bytes (Meilisearch's production
     /// minimum for its master key).
     pub const MIN_KEY_BYTES: usize = 16;
@@ -152,6 +154,9 @@ pub struct Limits {
     /// Node subrequests in flight at once for one client request; protects sockets
     /// and memory on a wide fleet.
     pub fan_out_concurrency: usize,
+    /// Tasks kept in the registry: at this many, the oldest finished tasks (up to
+    /// 100,000) are deleted by a `taskDeletion` task, as Meilisearch trims its queue.
+    pub max_tasks: u64,
 }
 
 /// The validated configuration.

@@ -133,6 +133,14 @@ pub fn compile(file: FileConfig, env: EnvLookup<'_>) -> Result<RuntimeConfig, Co
             1,
             MAX_FAN_OUT_CONCURRENCY as usize,
         ),
+        max_tasks: int_in_range(
+            p,
+            "limits.max_tasks",
+            file.limits.max_tasks,
+            defaults::MAX_TASKS,
+            2,
+            u64::from(u32::MAX),
+        ),
     };
 
     if !problems.0.is_empty() {

@@ -52,6 +52,7 @@ timeouts:
   request: 5s
 limits:
   fan_out_concurrency: 0
+  max_tasks: 1
 "#;
     assert_eq!(
         load_err(yaml),
@@ -72,6 +73,7 @@ limits:
             r#"timeouts.connect: 20s is longer than timeouts.node_request (10s); connecting is part of a node request, so shorten connect or lengthen node_request"#,
             r#"timeouts.node_request: 10s is longer than timeouts.request (5s); the overall deadline would cut every slow node request short, so shorten node_request or lengthen request"#,
             r#"limits.fan_out_concurrency: 0 is out of range; use a value from 1 to 4096"#,
+            r#"limits.max_tasks: 1 is out of range; use a value from 2 to 4294967295"#,
         ]
         .join("\n")
     );
@@ -138,6 +140,7 @@ fn defaults_fill_every_optional_field() {
     assert_eq!(config.health_check.timeout, Duration::from_secs(2));
     assert_eq!(config.health_check.unhealthy_threshold, 3);
     assert_eq!(config.health_check.healthy_threshold, 2);
+    assert_eq!(config.limits.max_tasks, 1_000_000);
     assert_eq!(config.timeouts.connect, Duration::from_secs(1));
     assert_eq!(config.timeouts.node_request, Duration::from_secs(10));
     assert_eq!(config.timeouts.request, Duration::from_secs(30));

@@ -106,6 +106,8 @@ pub struct Runtime {
     pub health_check: miroir_conf::HealthCheck,
     /// The admin API's key (required by validation when `admin_listen` is set).
     pub admin_key: Option<String>,
+    /// Tasks kept in the registry before the oldest finished ones are deleted.
+    pub max_tasks: u64,
 }
 
 impl Runtime {
@@ -167,6 +169,7 @@ impl Runtime {
                 connect: config.timeouts.connect,
             },
             health_check: config.health_check,
+            max_tasks: config.limits.max_tasks,
             admin_key: config
                 .keys
                 .admin_key

@@ -36,6 +36,8 @@ pub struct MiroirOptions {
     pub master_key: Option<String>,
     /// `limits.max_body_bytes` (Miroir's default when `None`).
     pub max_body_bytes: Option<u64>,
+    /// `limits.max_tasks` (Miroir's default when `None`).
+    pub max_tasks: Option<u64>,
     /// `health_check` settings as `(interval, timeout, unhealthy_threshold,
     /// healthy_threshold)`, e.g. `("100ms", "50ms", 2, 2)` (Miroir's defaults when `None`).
     pub health_check: Option<(&'static str, &'static str, u32, u32)>,
@@ -55,6 +57,7 @@ impl Default for MiroirOptions {
             groups: 1,
             master_key: None,
             max_body_bytes: None,
+            max_tasks: None,
             health_check: None,
             task_store: None,
             admin_key: None,
@@ -129,8 +132,14 @@ pub fn config_yaml(
         "task_store:\n  sqlite:\n    path: \"{}\"\n",
         store.display()
     ));
+    if options.max_body_bytes.is_some() || options.max_tasks.is_some() {
+        yaml.push_str("limits:\n");
+    }
     if let Some(limit) = options.max_body_bytes {
-        yaml.push_str(&format!("limits:\n  max_body_bytes: {limit}\n"));
+        yaml.push_str(&format!("  max_body_bytes: {limit}\n"));
+    }
+    if let Some(limit) = options.max_tasks {
+        yaml.push_str(&format!("  max_tasks: {limit}\n"));
     }
     if let Some((interval, timeout, unhealthy, healthy)) = options.health_check {
         yaml.push_str(&format!(

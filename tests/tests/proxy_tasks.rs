@@ -535,3 +535,73 @@ async fn task_documents_are_refused_with_the_reason() {
         })
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_registry_deletes_its_oldest_finished_tasks_as_meilisearch_does() {
+    let (_fleet, miroir) = fleet_with(
+        3,
+        miroir_tests::MiroirOptions {
+            master_key: Some(KEY.into()),
+            max_tasks: Some(5),
+            ..miroir_tests::MiroirOptions::default()
+        },
+    )
+    .await;
+    let base = miroir.url();
+    create_movies(&base).await;
+    // Tasks 1 to 3, each finished before the next.
+    let mut last = Value::Null;
+    for cutoff in [100, 200, 300] {
+        let (status, summary) = http(
+            reqwest::Method::PATCH,
+            format!("{base}/indexes/movies/settings"),
+            Some(json!({"searchCutoffMs": cutoff})),
+        )
+        .await;
+        assert_eq!(status, 202, "{summary}");
+        last = wait_task(&base, &summary["taskUid"]).await;
+    }
+    let (_, page) = get(format!("{base}/tasks")).await;
+    assert_eq!(page["total"], json!(4), "{page}");
+    // Task 4 fills the registry (5 tasks): tasks 0 to 3, finished, are deleted by
+    // task 5, as Meilisearch trims a full queue.
+    let (status, summary) = http(
+        reqwest::Method::PATCH,
+        format!("{base}/indexes/movies/settings"),
+        Some(json!({"searchCutoffMs": 400})),
+    )
+    .await;
+    assert_eq!(status, 202, "{summary}");
+    assert_eq!(summary["taskUid"], json!(4));
+    let (_, page) = get(format!("{base}/tasks?types=taskDeletion,settingsUpdate")).await;
+    let uids: Vec<&Value> = page["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .map(|t| &t["uid"])
+        .collect();
+    assert_eq!(uids, [&json!(5), &json!(4)], "{page}");
+    let deletion = &page["results"][0];
+    let enqueued = time::OffsetDateTime::parse(
+        last["enqueuedAt"].as_str().expect("enqueuedAt"),
+        &time::format_description::well_known::Rfc3339,
+    )
+    .expect("date");
+    let before = (enqueued + time::Duration::nanoseconds(1))
+        .format(&time::format_description::well_known::Rfc3339)
+        .expect("format");
+    assert_eq!(deletion["type"], json!("taskDeletion"));
+    assert_eq!(deletion["status"], json!("succeeded"));
+    assert_eq!(deletion["indexUid"], json!(null));
+    assert_eq!(
+        deletion["details"],
+        json!({
+            "matchedTasks": 4,
+            "deletedTasks": 4,
+            "originalFilter": format!("?beforeEnqueuedAt={before}&statuses=succeeded,failed,canceled"),
+        })
+    );
+    let (status, gone) = get(format!("{base}/tasks/0")).await;
+    assert_eq!(status, 404, "{gone}");
+    assert_eq!(gone["code"], json!("task_not_found"));
+}

@@ -2,7 +2,7 @@
 //! in Meilisearch's shapes, with the status aggregated from the node tasks behind it.
 
 use http::Method;
-use miroir_store::{NodeTask, TaskKind, TaskPage, TaskQuery, TaskRecord, TaskStatus};
+use miroir_store::{NodeTask, TaskFilter, TaskKind, TaskPage, TaskQuery, TaskRecord, TaskStatus};
 use serde_json::{json, Value};
 use time::OffsetDateTime;
 
@@ -97,7 +97,85 @@ impl App {
             .put_task(&record)
             .await
             .map_err(store_error)?;
+        self.trim_task_queue(record.uid).await;
         Ok(record)
+    }
+
+    /// Meilisearch keeps at most 1,000,000 tasks: once its queue holds that many, it
+    /// deletes its oldest finished tasks (at most 100,000) with a `taskDeletion` task of
+    /// its own, filtered `?beforeEnqueuedAt=...&statuses=succeeded,failed,canceled`.
+    /// Miroir's registry does the same at `limits.max_tasks`, checked after the task
+    /// `newest` was registered. The count is taken only when the uids say the limit may
+    /// be reached, and then once per thousandth of the limit. A failure is logged: the
+    /// task that was just registered stands.
+    async fn trim_task_queue(&self, newest: u32) {
+        let max = self.runtime().max_tasks;
+        let uid = u64::from(newest);
+        if uid + 1 < max || uid % (max / 1000).max(1) != 0 {
+            return;
+        }
+        if let Err(error) = self.delete_oldest_tasks(max).await {
+            tracing::warn!(%error, "could not trim the task registry");
+        }
+    }
+
+    async fn delete_oldest_tasks(&self, max: u64) -> Result<(), ApiError> {
+        let store = self.store().await?;
+        let all = TaskQuery {
+            limit: 0,
+            ..TaskQuery::default()
+        };
+        if store.list_tasks(&all).await.map_err(store_error)?.total < max {
+            return Ok(());
+        }
+        let finished = TaskQuery {
+            filter: TaskFilter {
+                statuses: Some(vec![
+                    TaskStatus::Succeeded,
+                    TaskStatus::Failed,
+                    TaskStatus::Canceled,
+                ]),
+                ..TaskFilter::default()
+            },
+            limit: 100_000,
+            from: None,
+            reverse: true,
+        };
+        let oldest = store
+            .list_tasks(&finished)
+            .await
+            .map_err(store_error)?
+            .results;
+        // Fewer than two: deleting would only delete the deletion tasks themselves.
+        let Some(newest) = oldest.last().filter(|_| oldest.len() >= 2) else {
+            tracing::warn!("the task registry is full, but no finished task can be deleted yet");
+            return Ok(());
+        };
+        let before = newest.enqueued_at + time::Duration::nanoseconds(1);
+        let uids: Vec<u32> = oldest.iter().map(|task| task.uid).collect();
+        tracing::info!(
+            tasks = uids.len(),
+            "the task registry is full: deleting the oldest finished tasks"
+        );
+        let now = OffsetDateTime::now_utc();
+        let uid = store.next_task_uid().await.map_err(store_error)?;
+        let deleted = store.delete_tasks(&uids).await.map_err(store_error)?;
+        let mut record = TaskRecord::enqueued(uid, TaskKind::TaskDeletion, None, now);
+        record.batch_uid = Some(uid);
+        record.status = TaskStatus::Succeeded;
+        record.started_at = Some(now);
+        record.finished_at = Some(OffsetDateTime::now_utc());
+        record.details = Some(serde_json::json!({
+            "matchedTasks": uids.len(),
+            "deletedTasks": deleted,
+            "originalFilter": format!(
+                "?beforeEnqueuedAt={}&statuses=succeeded,failed,canceled",
+                before
+                    .format(&time::format_description::well_known::Rfc3339)
+                    .map_err(|e| ApiError::internal(e.to_string()))?
+            ),
+        }));
+        store.put_task(&record).await.map_err(store_error)
     }
 
     /// Register a task that failed before any node was asked, as Meilisearch fails a
@@ -137,6 +215,7 @@ impl App {
             .put_task(&record)
             .await
             .map_err(store_error)?;
+        self.trim_task_queue(record.uid).await;
         Ok(record)
     }
 
