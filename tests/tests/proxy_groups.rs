@@ -28,19 +28,6 @@ async fn node_count(url: &str) -> u64 {
     stats["numberOfDocuments"].as_u64().expect("count")
 }
 
-async fn all_ids(base: &str) -> Vec<u64> {
-    let (status, all) = http(
-        reqwest::Method::POST,
-        format!("{base}/indexes/movies/search"),
-        Some(json!({"q": "", "limit": 100})),
-    )
-    .await;
-    assert_eq!(status, 200, "{all}");
-    let mut got = ids(&all["hits"]);
-    got.sort_unstable();
-    got
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_group_holds_every_document_once() {
     let (fleet, miroir) = two_groups().await;

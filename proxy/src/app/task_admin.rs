@@ -80,22 +80,37 @@ impl App {
             .filter(|task| task.status.is_finished())
             .map(|task| task.uid)
             .collect();
+        let record = self
+            .delete_as_task(matched.len(), &deletable, original_filter(request))
+            .await?;
+        Ok(answered_200(&record))
+    }
+
+    /// Delete the tasks `uids` from the registry and record the deletion as a finished
+    /// `taskDeletion` task with Meilisearch's details (`matched` tasks matched the
+    /// filter `original_filter`).
+    pub(crate) async fn delete_as_task(
+        &self,
+        matched: usize,
+        uids: &[u32],
+        original_filter: String,
+    ) -> Result<TaskRecord, ApiError> {
         let store = self.store().await?;
         let now = OffsetDateTime::now_utc();
         let uid = store.next_task_uid().await.map_err(store_error)?;
-        let deleted = store.delete_tasks(&deletable).await.map_err(store_error)?;
+        let deleted = store.delete_tasks(uids).await.map_err(store_error)?;
         let mut record = TaskRecord::enqueued(uid, TaskKind::TaskDeletion, None, now);
         record.batch_uid = Some(uid);
         record.status = TaskStatus::Succeeded;
         record.started_at = Some(now);
         record.finished_at = Some(OffsetDateTime::now_utc());
         record.details = Some(json!({
-            "matchedTasks": matched.len(),
+            "matchedTasks": matched,
             "deletedTasks": deleted,
-            "originalFilter": original_filter(request),
+            "originalFilter": original_filter,
         }));
         store.put_task(&record).await.map_err(store_error)?;
-        Ok(answered_200(&record))
+        Ok(record)
     }
 
     /// `POST /tasks/cancel`: cancel the node tasks of every unfinished matching task.

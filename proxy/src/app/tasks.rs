@@ -157,25 +157,15 @@ impl App {
             tasks = uids.len(),
             "the task registry is full: deleting the oldest finished tasks"
         );
-        let now = OffsetDateTime::now_utc();
-        let uid = store.next_task_uid().await.map_err(store_error)?;
-        let deleted = store.delete_tasks(&uids).await.map_err(store_error)?;
-        let mut record = TaskRecord::enqueued(uid, TaskKind::TaskDeletion, None, now);
-        record.batch_uid = Some(uid);
-        record.status = TaskStatus::Succeeded;
-        record.started_at = Some(now);
-        record.finished_at = Some(OffsetDateTime::now_utc());
-        record.details = Some(serde_json::json!({
-            "matchedTasks": uids.len(),
-            "deletedTasks": deleted,
-            "originalFilter": format!(
-                "?beforeEnqueuedAt={}&statuses=succeeded,failed,canceled",
-                before
-                    .format(&time::format_description::well_known::Rfc3339)
-                    .map_err(|e| ApiError::internal(e.to_string()))?
-            ),
-        }));
-        store.put_task(&record).await.map_err(store_error)
+        let filter = format!(
+            "?beforeEnqueuedAt={}&statuses=succeeded,failed,canceled",
+            before
+                .format(&time::format_description::well_known::Rfc3339)
+                .map_err(|e| ApiError::internal(e.to_string()))?
+        );
+        self.delete_as_task(uids.len(), &uids, filter)
+            .await
+            .map(drop)
     }
 
     /// Register a task that failed before any node was asked, as Meilisearch fails a

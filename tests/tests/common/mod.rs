@@ -242,3 +242,19 @@ pub async fn assert_write_misses_quorum(url: &str) {
     assert_eq!(status, 503, "{error}");
     assert_eq!(error["code"], serde_json::json!("miroir_no_quorum"));
 }
+
+/// The ids of every document of `movies` found by a placeholder search through `base`
+/// (at most 100), sorted.
+#[allow(dead_code)]
+pub async fn all_ids(base: &str) -> Vec<u64> {
+    let (status, all) = http(
+        reqwest::Method::POST,
+        format!("{base}/indexes/movies/search"),
+        Some(serde_json::json!({"q": "", "limit": 100})),
+    )
+    .await;
+    assert_eq!(status, 200, "{all}");
+    let mut got = ids(&all["hits"]);
+    got.sort_unstable();
+    got
+}
