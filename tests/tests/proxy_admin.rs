@@ -16,7 +16,7 @@ async fn with_admin(rf: u32) -> (Fleet, Miroir) {
             replication_factor: rf,
             master_key: Some(KEY.into()),
             admin_key: Some(ADMIN_KEY.into()),
-            health_check: Some(("100ms", "50ms", 2, 2)),
+            health_check: Some(("200ms", "200ms", 2, 2)),
             ..MiroirOptions::default()
         },
     )
@@ -149,8 +149,8 @@ async fn metrics_count_requests_and_show_the_nodes_health() {
     // Node 0 stops answering its checks in time: the metrics and the node list say so.
     fleet
         .node(0)
-        .set_delay(std::time::Duration::from_millis(300));
-    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+        .set_delay(std::time::Duration::from_millis(1000));
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
     let (_, text) = admin(
         &miroir,
         reqwest::Method::GET,

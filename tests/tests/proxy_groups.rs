@@ -161,7 +161,7 @@ async fn a_late_node_is_hedged_by_another_copy_of_its_shards() {
     );
 }
 
-/// Miroir over three nodes with fast health checks: every 100 ms, 50 ms deadline, two
+/// Miroir over three nodes with fast health checks: every 200 ms, 200 ms deadline, two
 /// failures mark a node unhealthy, two successes heal it.
 async fn checked_fleet(rf: u32) -> (Fleet, Miroir) {
     fleet_with(
@@ -169,7 +169,7 @@ async fn checked_fleet(rf: u32) -> (Fleet, Miroir) {
         MiroirOptions {
             replication_factor: rf,
             master_key: Some(KEY.into()),
-            health_check: Some(("100ms", "50ms", 2, 2)),
+            health_check: Some(("200ms", "200ms", 2, 2)),
             ..MiroirOptions::default()
         },
     )
@@ -177,7 +177,7 @@ async fn checked_fleet(rf: u32) -> (Fleet, Miroir) {
 }
 
 /// Long enough for many check rounds, whatever the machine's load.
-const CHECK_ROUNDS: std::time::Duration = std::time::Duration::from_millis(1500);
+const CHECK_ROUNDS: std::time::Duration = std::time::Duration::from_millis(2500);
 
 /// A search of every document, answered without a hedge; returns the sorted ids.
 async fn unhedged_ids(base: &str) -> Vec<u64> {
@@ -201,10 +201,10 @@ async fn a_node_failing_its_health_checks_is_left_out_of_reads_until_it_passes_t
     let (fleet, miroir) = checked_fleet(2).await;
     load_corpus(&miroir.url()).await;
     let every: Vec<u64> = (1..=60).collect();
-    // Node 0 answers after 300 ms: every check (50 ms deadline) fails, reads would not.
+    // Node 0 answers after 1 s: every check (200 ms deadline) fails, reads would not.
     fleet
         .node(0)
-        .set_delay(std::time::Duration::from_millis(300));
+        .set_delay(std::time::Duration::from_millis(1000));
     tokio::time::sleep(CHECK_ROUNDS).await;
     let before = fleet.node(0).requests();
     for _ in 0..3 {
@@ -232,7 +232,7 @@ async fn an_unhealthy_node_holding_the_only_copy_is_still_asked() {
     load_corpus(&miroir.url()).await;
     fleet
         .node(0)
-        .set_delay(std::time::Duration::from_millis(300));
+        .set_delay(std::time::Duration::from_millis(1000));
     tokio::time::sleep(CHECK_ROUNDS).await;
     let before = fleet.node(0).requests();
     let got = all_ids(&miroir.url()).await;
