@@ -9,15 +9,13 @@ use common::*;
 use miroir_tests::{Miroir, MiroirOptions};
 use serde_json::{json, Value};
 
-/// A document addition of about 2 KB.
+/// A search whose body weighs about 2 KB (a long query): it changes nothing, so it can
+/// probe the body limit as often as needed.
 async fn post_big(miroir: &Miroir) -> (u16, Value) {
-    let big: Vec<Value> = (0..40)
-        .map(|id| json!({"id": 1000 + id, "title": "a title long enough to weigh"}))
-        .collect();
     http(
         reqwest::Method::POST,
-        format!("{}/indexes/movies/documents", miroir.url()),
-        Some(Value::Array(big)),
+        format!("{}/indexes/movies/search", miroir.url()),
+        Some(json!({"q": "star ".repeat(400), "limit": 1})),
     )
     .await
 }
