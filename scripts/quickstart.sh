@@ -68,5 +68,9 @@ done
 target/release/miroir --check "$config"
 echo "Miroir on http://127.0.0.1:7700 over $nodes node(s), RF=$rf, master key: $key"
 target/release/miroir --config "$config" &
-pids+=($!)
-wait
+miroir=$!
+pids+=("$miroir")
+# Miroir exiting (a refused configuration, say) stops the nodes too.
+status=0
+wait "$miroir" || status=$?
+exit "$status"
