@@ -110,7 +110,8 @@ impl ProxyHttp for MiroirProxy {
         let header = session.req_header();
         let method = header.method.clone();
         let path = header.uri.path().to_owned();
-        ctx.route = crate::route::classify(&method, &path).name();
+        let route = crate::route::classify(&method, &path);
+        ctx.route = route.name();
         let query = header.uri.query().map(str::to_owned);
         let headers: Vec<(String, String)> = header
             .headers
@@ -142,7 +143,7 @@ impl ProxyHttp for MiroirProxy {
             headers,
             body,
         };
-        match self.app.handle(request).await {
+        match self.app.handle(route, request).await {
             Outcome::Respond(response) => {
                 write_response(session, response).await?;
                 Ok(true)

@@ -308,22 +308,8 @@ async fn deleting_documents_by_id_removes_them_from_their_shards() {
     load_corpus(&miroir.url()).await;
     let client = Client::new(miroir.url(), Some(KEY)).expect("client");
     let index = client.index("movies");
-    let task = index
-        .delete_documents(&[3, 4, 5])
-        .await
-        .expect("deletion accepted")
-        .wait_for_completion(&client, None, Some(SDK_WAIT))
-        .await
-        .expect("deletion finishes");
-    assert!(task.is_success(), "{task:?}");
-    let task = index
-        .delete_document(6)
-        .await
-        .expect("deletion accepted")
-        .wait_for_completion(&client, None, Some(SDK_WAIT))
-        .await
-        .expect("deletion finishes");
-    assert!(task.is_success(), "{task:?}");
+    succeeded(&client, index.delete_documents(&[3, 4, 5]).await).await;
+    let task = succeeded(&client, index.delete_document(6).await).await;
     let (_, task_view) = get(format!("{}/tasks/{}", miroir.url(), task.get_uid())).await;
     assert_eq!(task_view["type"], json!("documentDeletion"));
     assert_eq!(

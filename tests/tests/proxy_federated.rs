@@ -27,29 +27,17 @@ fn films() -> Vec<Movie> {
 
 async fn load_films(url: &str) {
     let client = Client::new(url, Some(KEY)).expect("client");
-    let task = client
-        .index("films")
-        .add_documents(&films(), Some("id"))
-        .await
-        .expect("documents accepted")
-        .wait_for_completion(&client, None, Some(SDK_WAIT))
-        .await
-        .expect("documents finish");
-    assert!(task.is_success(), "films failed on {url}: {task:?}");
+    succeeded(
+        &client,
+        client
+            .index("films")
+            .add_documents(&films(), Some("id"))
+            .await,
+    )
+    .await;
     let settings =
         meilisearch_sdk::settings::Settings::new().with_filterable_attributes(["genre", "year"]);
-    let task = client
-        .index("films")
-        .set_settings(&settings)
-        .await
-        .expect("settings accepted")
-        .wait_for_completion(&client, None, Some(SDK_WAIT))
-        .await
-        .expect("settings finish");
-    assert!(
-        task.is_success(),
-        "films settings failed on {url}: {task:?}"
-    );
+    succeeded(&client, client.index("films").set_settings(&settings).await).await;
 }
 
 /// Hits grouped by weighted score: `(score, [(index, id)])`, each group sorted.

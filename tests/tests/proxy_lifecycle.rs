@@ -74,15 +74,14 @@ async fn indexes_are_updated_renamed_and_deleted_on_every_node() {
         assert_eq!(index["primaryKey"], json!("id"), "node {url}");
     }
     let client = Client::new(&base, Some(KEY)).expect("client");
-    let task = client
-        .index("things")
-        .add_documents(&corpus()[..20], None)
-        .await
-        .expect("accepted")
-        .wait_for_completion(&client, None, Some(SDK_WAIT))
-        .await
-        .expect("finished");
-    assert!(task.is_success(), "{task:?}");
+    succeeded(
+        &client,
+        client
+            .index("things")
+            .add_documents(&corpus()[..20], None)
+            .await,
+    )
+    .await;
 
     // Rename: the documents keep their shards, and Miroir routes by the new name.
     let task = write(
@@ -100,15 +99,14 @@ async fn indexes_are_updated_renamed_and_deleted_on_every_node() {
         .await
         .expect("document 7 under the new name");
     assert_eq!(movie, corpus()[6]);
-    let task = client
-        .index("stuff")
-        .add_documents(&corpus()[20..30], None)
-        .await
-        .expect("accepted")
-        .wait_for_completion(&client, None, Some(SDK_WAIT))
-        .await
-        .expect("finished");
-    assert!(task.is_success(), "{task:?}");
+    succeeded(
+        &client,
+        client
+            .index("stuff")
+            .add_documents(&corpus()[20..30], None)
+            .await,
+    )
+    .await;
     let (_, stats) = get(format!("{base}/indexes/stuff/stats")).await;
     assert_eq!(stats["numberOfDocuments"], json!(30));
     for id in [3u32, 25, 30] {
@@ -120,15 +118,7 @@ async fn indexes_are_updated_renamed_and_deleted_on_every_node() {
         assert_eq!(movie, corpus()[id as usize - 1]);
     }
 
-    let task = client
-        .index("stuff")
-        .delete()
-        .await
-        .expect("accepted")
-        .wait_for_completion(&client, None, Some(SDK_WAIT))
-        .await
-        .expect("finished");
-    assert!(task.is_success(), "{task:?}");
+    succeeded(&client, client.index("stuff").delete().await).await;
     for url in fleet.urls().into_iter().chain([base.clone()]) {
         let (status, error) = get(format!("{url}/indexes/stuff")).await;
         assert_eq!((status, error), (404, not_found("stuff")), "{url}");
@@ -141,15 +131,14 @@ async fn swapped_indexes_trade_their_documents() {
     let base = miroir.url();
     load_corpus(&base).await;
     let client = Client::new(&base, Some(KEY)).expect("client");
-    let task = client
-        .index("shorts")
-        .add_documents(&corpus()[..3], Some("id"))
-        .await
-        .expect("accepted")
-        .wait_for_completion(&client, None, Some(SDK_WAIT))
-        .await
-        .expect("finished");
-    assert!(task.is_success(), "{task:?}");
+    succeeded(
+        &client,
+        client
+            .index("shorts")
+            .add_documents(&corpus()[..3], Some("id"))
+            .await,
+    )
+    .await;
     let task = write(
         reqwest::Method::POST,
         format!("{base}/swap-indexes"),
@@ -237,14 +226,7 @@ async fn dumps_and_snapshots_are_one_task_each() {
     let node = standalone().await;
     let (_fleet, miroir) = fleet_and_miroir(1).await;
     let client = Client::new(miroir.url(), Some(KEY)).expect("client");
-    let dump = client
-        .create_dump()
-        .await
-        .expect("dump accepted")
-        .wait_for_completion(&client, None, Some(SDK_WAIT))
-        .await
-        .expect("dump finished");
-    assert!(dump.is_success(), "{dump:?}");
+    succeeded(&client, client.create_dump().await).await;
     let mut views = Vec::new();
     for base in [node.url(), miroir.url()] {
         for route in ["dumps", "snapshots"] {

@@ -31,7 +31,7 @@ use serde_json::{json, Value};
 use crate::error::{ApiError, ErrorType};
 use crate::fanout::{FanOut, NodeAddress, NodeRequest};
 use crate::http::{ClientRequest, Response};
-use crate::route::{classify, Route};
+use crate::route::Route;
 use crate::runtime::{Avoid, Runtime};
 use crate::strip::Relayed;
 
@@ -239,10 +239,9 @@ impl App {
         self.runtime.load().limits.per_node
     }
 
-    /// Answer one request.
-    pub async fn handle(&self, request: ClientRequest) -> Outcome {
+    /// Answer one request, classified by the caller (`route::classify`).
+    pub async fn handle(&self, route: Route, request: ClientRequest) -> Outcome {
         let runtime = self.runtime.load_full();
-        let route = classify(&request.method, &request.path);
         match self.dispatch(&runtime, route, request).await {
             Ok(outcome) => outcome,
             Err(error) => Outcome::Respond(Response::from(error)),

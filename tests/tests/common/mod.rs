@@ -87,17 +87,7 @@ pub async fn on_both(
 /// wait until it exists.
 pub async fn create_movies(url: &str) {
     let client = Client::new(url, Some(KEY)).expect("client");
-    let task = client
-        .create_index("movies", Some("id"))
-        .await
-        .expect("index creation accepted")
-        .wait_for_completion(&client, None, Some(SDK_WAIT))
-        .await
-        .expect("index creation finishes");
-    assert!(
-        task.is_success(),
-        "index creation failed on {url}: {task:?}"
-    );
+    succeeded(&client, client.create_index("movies", Some("id")).await).await;
 }
 
 /// Create the index with its settings and add the corpus through `url`, waiting for
@@ -109,25 +99,8 @@ pub async fn load_corpus(url: &str) {
     let settings = meilisearch_sdk::settings::Settings::new()
         .with_filterable_attributes(["genre", "year", "rating"])
         .with_sortable_attributes(["year", "rating"]);
-    let task = index
-        .set_settings(&settings)
-        .await
-        .expect("settings accepted")
-        .wait_for_completion(&client, None, Some(SDK_WAIT))
-        .await
-        .expect("settings finish");
-    assert!(task.is_success(), "settings failed on {url}: {task:?}");
-    let task = index
-        .add_documents(&corpus(), Some("id"))
-        .await
-        .expect("documents accepted")
-        .wait_for_completion(&client, None, Some(SDK_WAIT))
-        .await
-        .expect("documents finish");
-    assert!(
-        task.is_success(),
-        "document addition failed on {url}: {task:?}"
-    );
+    succeeded(&client, index.set_settings(&settings).await).await;
+    succeeded(&client, index.add_documents(&corpus(), Some("id")).await).await;
 }
 
 /// Three nodes and Miroir over them with replication factor `rf`.
@@ -257,4 +230,18 @@ pub async fn all_ids(base: &str) -> Vec<u64> {
     let mut got = ids(&all["hits"]);
     got.sort_unstable();
     got
+}
+
+/// Wait with the SDK for a task the client's request enqueued, and assert it succeeded.
+pub async fn succeeded(
+    client: &Client,
+    accepted: Result<meilisearch_sdk::task_info::TaskInfo, meilisearch_sdk::errors::Error>,
+) -> meilisearch_sdk::tasks::Task {
+    let task = accepted
+        .expect("task accepted")
+        .wait_for_completion(client, None, Some(SDK_WAIT))
+        .await
+        .expect("task finishes");
+    assert!(task.is_success(), "{task:?}");
+    task
 }
